@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package ipattrib needs to build, test and benchmark.
+# Idempotent; the only install step. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev                # libFuzzer targets
+  libpcap-dev tcpdump                     # capture; tcpdump is the benchmark peer
+  libmaxminddb-dev mmdb-bin               # geo
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libboost-dev                            # Boost.Lockfree
+  libzstd-dev libssl-dev libsqlite3-dev libsystemd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  iproute2 procps
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all Debian packages present"
+fi
+
+# The default geo database for the quickstart and tests (skipped when present).
+if [ -x "$(dirname "$0")/fetch-geo.sh" ]; then
+  "$(dirname "$0")/fetch-geo.sh"
+fi
