@@ -1,0 +1,36 @@
+// EventJsonWriter: writes each AccessEvent as one JSON object per line (the
+// agent's --events output), for inspection and for tests that compare the
+// agent with an oracle. Not on the measured path: events output is optional.
+#pragma once
+
+#include <cstdio>
+#include <cstdint>
+#include <string>
+
+#include "agent/attribution/access_event.h"
+#include "ipattrib/stats_sink.h"
+
+namespace ipattrib::agent {
+
+class EventJsonWriter : public AccessEventSink {
+ public:
+  // Writes to `out` (not owned; e.g. stdout or a file opened by the caller).
+  explicit EventJsonWriter(std::FILE* out) : out_(out) {}
+
+  void on_access(const AccessEvent& event) override;
+  void flush();
+  void report(StatsSink& sink) const;
+
+  // One event as its JSON text (no newline).
+  static std::string to_json(const AccessEvent& event);
+
+ private:
+  std::FILE* out_;
+  std::uint64_t written_ = 0;
+  std::uint64_t write_errors_ = 0;
+};
+
+// "2026-11-23T09:32:34.123456Z"
+std::string format_rfc3339_micros(std::int64_t ts_us);
+
+}  // namespace ipattrib::agent
