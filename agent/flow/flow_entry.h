@@ -1,0 +1,39 @@
+// FlowEntry: one tracked TCP connection inside FlowTable. Entries live in
+// slabs owned by the table and are linked by 32-bit indices (hash chain,
+// recency list, list of flows holding buffers), so an entry costs no
+// allocation of its own and stays small.
+#pragma once
+
+#include <cstdint>
+
+#include "agent/flow/chunk_pool.h"
+#include "agent/flow/client_stream_consumer.h"
+#include "agent/http/request_stream_state.h"
+
+namespace ipattrib::agent {
+
+inline constexpr std::uint32_t kNoFlow = 0xFFFFFFFFu;
+
+struct FlowEntry {
+  RequestStreamState stream;
+  std::int64_t last_seen_us = 0;
+  FlowEndpoints endpoints;  // direction is decided before an entry exists
+  std::uint8_t out_of_order_chunks = 0;  // fills the padding after endpoints
+  bool in_buffered_list = false;
+
+  std::uint32_t bucket_next = kNoFlow;  // hash chain; free-list link when unused
+  std::uint32_t recent_prev = kNoFlow;  // recency list: head = newest, tail = idle
+  std::uint32_t recent_next = kNoFlow;
+  std::uint32_t buffered_prev = kNoFlow;  // flows holding chunks, oldest first
+  std::uint32_t buffered_next = kNoFlow;
+
+  std::uint32_t next_seq = 0;                // next client byte not yet handed over
+  std::uint32_t pending_head = kNoChunk;     // bytes the consumer left unconsumed
+  std::uint32_t pending_len = 0;
+  std::uint32_t out_of_order_head = kNoChunk;  // pieces after a hole, sorted, disjoint
+  std::uint32_t out_of_order_bytes = 0;
+
+  bool holds_chunks() const { return pending_head != kNoChunk || out_of_order_head != kNoChunk; }
+};
+
+}  // namespace ipattrib::agent
