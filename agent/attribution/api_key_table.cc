@@ -1,0 +1,102 @@
+#include "agent/attribution/api_key_table.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/attribution/id_text.h"
+
+namespace ipattrib::agent {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<Sha256Digest> parse_hex_digest(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  Sha256Digest digest{};
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    const int high = hex_value(hex[2 * i]);
+    const int low = hex_value(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    digest[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return digest;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// Splits a line into whitespace-separated fields; false when there are more
+// than `max` of them.
+bool split_fields(std::string_view line, std::vector<std::string_view>& fields, std::size_t max) {
+  fields.clear();
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && is_blank(line[i])) ++i;
+    if (i == line.size()) break;
+    const std::size_t start = i;
+    while (i < line.size() && !is_blank(line[i])) ++i;
+    if (fields.size() == max) return false;
+    fields.push_back(line.substr(start, i - start));
+  }
+  return true;
+}
+
+}  // namespace
+
+ApiKeyTable ApiKeyTable::parse(std::string_view text, std::vector<LoadError>& errors) {
+  ApiKeyTable table;
+  std::vector<std::string_view> fields;
+  std::uint32_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const std::size_t newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    if (!split_fields(line, fields, 3)) {
+      errors.push_back({line_number, "too many fields (expected: sha256-hex account [principal])"});
+      continue;
+    }
+    if (fields.empty() || fields.front().front() == '#') continue;
+    if (fields.size() < 2) {
+      errors.push_back({line_number, "missing account (expected: sha256-hex account [principal])"});
+      continue;
+    }
+    const auto digest = parse_hex_digest(fields[0]);
+    if (!digest) {
+      // Do not echo the field: an operator may have pasted a key instead of its digest.
+      errors.push_back({line_number, "first field is not a SHA-256 digest (64 hex digits)"});
+      continue;
+    }
+    if (!is_acceptable_id(fields[1]) || (fields.size() == 3 && !is_acceptable_id(fields[2]))) {
+      errors.push_back({line_number, "account or principal is longer than 256 bytes"});
+      continue;
+    }
+    ApiKeyOwner owner{std::string(fields[1]), fields.size() == 3 ? std::string(fields[2]) : std::string()};
+    if (!table.owners_.emplace(*digest, std::move(owner)).second) {
+      errors.push_back({line_number, "the same key digest appears more than once"});
+    }
+  }
+  return table;
+}
+
+ApiKeyTable ApiKeyTable::load(const std::string& path, std::vector<LoadError>& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back({0, "cannot read API key file"});
+    return ApiKeyTable();
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), errors);
+}
+
+const ApiKeyOwner* ApiKeyTable::find(const Sha256Digest& digest) const {
+  const auto it = owners_.find(digest);
+  return it == owners_.end() ? nullptr : &it->second;
+}
+
+}  // namespace ipattrib::agent

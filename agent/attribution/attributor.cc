@@ -1,0 +1,72 @@
+#include "agent/attribution/attributor.h"
+
+#include <string>
+
+#include "agent/attribution/request_target.h"
+
+namespace ipattrib::agent {
+
+Attributor::Attributor(const AttributionConfig& config, AccessEventSink& out)
+    : client_ip_(config.trusted_proxies, config.client_ip_headers),
+      accounts_(config.account_rules),
+      classes_(config.class_rules),
+      out_(out) {}
+
+void Attributor::on_request(const RequestContext& context, const RequestHead& head) {
+  if (context.endpoints == nullptr) {
+    ++no_endpoints_;  // cannot say where it came from: not an attributable access
+    return;
+  }
+  ++requests_;
+  AccessEvent event;
+  event.ts_us = context.ts_us;
+  event.peer_ip = context.endpoints->client_ip;
+  event.peer_port = context.endpoints->client_port;
+  event.server_ip = context.endpoints->server_ip;
+  event.server_port = context.endpoints->server_port;
+
+  const bool proxied = context.proxy != nullptr && context.proxy->present;
+  const ClientAddress client = proxied ? client_ip_.resolve(context.proxy->source, IpSource::kProxyProtocol, head)
+                                       : client_ip_.resolve(context.endpoints->client_ip, IpSource::kSocket, head);
+  event.client_ip = client.ip;
+  event.ip_source = client.source;
+  ++by_source_[static_cast<std::size_t>(client.source)];
+
+  event.method = head.method;
+  event.target = head.target;
+  if (const HttpHeader* host = head.find("Host")) event.host = host->value;
+
+  AccountMatch account;
+  if (accounts_.match(head, account)) {
+    event.has_account = true;
+    event.account = account.account;
+    event.principal = account.principal;
+  } else {
+    ++no_account_;
+  }
+
+  event.access_class = classes_.classify(head.method, request_path(head.target));
+  if (event.access_class == AccessClass::kAdmin) ++admin_;
+  out_.on_access(event);
+}
+
+void Attributor::report(StatsSink& sink) const {
+  static constexpr IpSource kSources[] = {IpSource::kSocket, IpSource::kProxyProtocol, IpSource::kForwarded,
+                                          IpSource::kXForwardedFor, IpSource::kXRealIp};
+  static constexpr std::string_view kNames[] = {
+      "attribution.client_ip_from_socket", "attribution.client_ip_from_proxy_protocol",
+      "attribution.client_ip_from_forwarded", "attribution.client_ip_from_x_forwarded_for",
+      "attribution.client_ip_from_x_real_ip"};
+  sink.counter("attribution.requests", requests_);
+  sink.counter("attribution.no_account", no_account_);
+  sink.counter("attribution.no_endpoints", no_endpoints_);
+  sink.counter("attribution.admin", admin_);
+  for (IpSource source : kSources) {
+    const auto i = static_cast<std::size_t>(source);
+    sink.counter(kNames[i], by_source_[i]);
+  }
+  client_ip_.report(sink);
+  accounts_.report(sink);
+}
+
+}  // namespace ipattrib::agent
