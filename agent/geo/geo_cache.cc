@@ -1,0 +1,123 @@
+#include "agent/geo/geo_cache.h"
+
+#include <bit>
+#include <cstring>
+
+namespace ipattrib::agent {
+namespace {
+
+std::uint64_t load_be64(const std::uint8_t* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+// Masks for the first prefix_length bits of a 128-bit address.
+void prefix_masks(int prefix_length, std::uint64_t* high, std::uint64_t* low) {
+  *high = prefix_length <= 0 ? 0 : (prefix_length >= 64 ? ~0ull : ~0ull << (64 - prefix_length));
+  *low = prefix_length <= 64 ? 0 : (prefix_length >= 128 ? ~0ull : ~0ull << (128 - prefix_length));
+}
+
+bool is_v4_mapped(std::uint64_t high, std::uint64_t low) { return high == 0 && (low >> 32) == 0xffff; }
+
+// Bucket sizes: clients of one /24 or /48 usually share their networks, so
+// their entries land in the same set and find each other.
+constexpr int kV4BucketBits = 96 + 24;
+constexpr int kV6BucketBits = 48;
+
+}  // namespace
+
+GeoCacheStats& GeoCacheStats::operator+=(const GeoCacheStats& other) {
+  hits += other.hits;
+  misses += other.misses;
+  lookups_failed += other.lookups_failed;
+  unset_address += other.unset_address;
+  return *this;
+}
+
+void GeoCacheStats::report(StatsSink& sink) const {
+  sink.counter("geo.cache_hits", hits);
+  sink.counter("geo.cache_misses", misses);
+  sink.counter("geo.lookups_failed", lookups_failed);
+  sink.counter("geo.unset_address", unset_address);
+}
+
+GeoCache::GeoCache(const GeoResolver& resolver, std::uint32_t capacity) : resolver_(resolver) {
+  if (capacity == 0) return;
+  const std::uint32_t sets = std::bit_ceil(std::max<std::uint32_t>(1, (capacity + kWays - 1) / kWays));
+  entries_.resize(static_cast<std::size_t>(sets) * kWays);
+  next_victim_.resize(sets);
+  set_mask_ = sets - 1;
+}
+
+GeoCacheStats GeoCache::stats() const {
+  GeoCacheStats s;
+  s.hits = hits_.load(std::memory_order_relaxed);
+  s.misses = misses_.load(std::memory_order_relaxed);
+  s.lookups_failed = lookups_failed_.load(std::memory_order_relaxed);
+  s.unset_address = unset_address_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void GeoCache::pick_up_generation() {
+  databases_ = resolver_.snapshot();
+  generation_ = databases_->generation;
+  for (Entry& e : entries_) e.valid = false;  // answers (and as_org views) belong to the old files
+}
+
+std::uint32_t GeoCache::set_index(std::uint64_t high, std::uint64_t low, bool v4) const {
+  std::uint64_t mask_high;
+  std::uint64_t mask_low;
+  prefix_masks(v4 ? kV4BucketBits : kV6BucketBits, &mask_high, &mask_low);
+  std::uint64_t h = (high & mask_high) * 0x9e3779b97f4a7c15ull ^ (low & mask_low) * 0xc2b2ae3d27d4eb4full;
+  h ^= h >> 29;
+  return static_cast<std::uint32_t>(h) & set_mask_;
+}
+
+void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
+  geo = GeoInfo{};
+  if (!address.is_set()) {
+    bump(unset_address_);
+    return;
+  }
+  if (resolver_.generation() != generation_ || !databases_) pick_up_generation();
+
+  const std::uint64_t high = load_be64(address.bytes().data());
+  const std::uint64_t low = load_be64(address.bytes().data() + 8);
+  const bool v4 = address.is_v4() || is_v4_mapped(high, low);  // looked up as IPv4 either way
+
+  Entry* set = nullptr;
+  if (!entries_.empty()) {
+    set = &entries_[static_cast<std::size_t>(set_index(high, low, v4)) * kWays];
+    for (std::uint32_t way = 0; way < kWays; ++way) {
+      const Entry& e = set[way];
+      if (e.valid && e.v4 == v4 && ((high ^ e.high) & e.mask_high) == 0 && ((low ^ e.low) & e.mask_low) == 0) {
+        geo = e.info;
+        bump(hits_);
+        return;
+      }
+    }
+  }
+
+  const GeoLookupOutcome outcome = databases_->lookup(address, geo);
+  if (outcome.failed) {
+    bump(lookups_failed_);  // not cached: the next address of the network tries again
+    return;
+  }
+  bump(misses_);
+  if (set == nullptr) return;
+
+  std::uint32_t way = 0;
+  while (way < kWays && set[way].valid) ++way;
+  const std::size_t set_number = static_cast<std::size_t>(set - entries_.data()) / kWays;
+  if (way == kWays) way = next_victim_[set_number]++ % kWays;
+  Entry& e = set[way];
+  prefix_masks(v4 ? 96 + outcome.prefix_length : outcome.prefix_length, &e.mask_high, &e.mask_low);
+  e.high = high & e.mask_high;
+  e.low = low & e.mask_low;
+  e.v4 = v4;
+  e.info = geo;
+  e.valid = true;
+}
+
+}  // namespace ipattrib::agent

@@ -1,0 +1,80 @@
+// GeoCache: one worker thread's way to geo-enrich events. Answers from a
+// bounded cache of networks (a lookup's answer holds for the whole network
+// the databases return, so one lookup serves every address in it), falling
+// back to the resolver's current database set. Owned by one worker: no lock
+// and no allocation per lookup; a new database generation is noticed by one
+// atomic load per lookup and drops the cache.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "agent/geo/geo_resolver.h"
+#include "ipattrib/geo_info.h"
+#include "ipattrib/ip_address.h"
+#include "ipattrib/stats_sink.h"
+
+namespace ipattrib::agent {
+
+struct GeoCacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;          // answered by the databases
+  std::uint64_t lookups_failed = 0;  // a database returned an error; answer may be partly unknown
+  std::uint64_t unset_address = 0;   // no client address to look up
+  GeoCacheStats& operator+=(const GeoCacheStats& other);
+  // geo.cache_hits, geo.cache_misses, geo.lookups_failed, geo.unset_address.
+  void report(StatsSink& sink) const;
+};
+
+class GeoCache {
+ public:
+  // Ways per set; a set holds networks sharing a bucket (IPv4 /24, IPv6 /48).
+  static constexpr std::uint32_t kWays = 4;
+
+  // capacity: entries, rounded up to a power of two >= kWays; 0 disables
+  // caching (every lookup goes to the databases).
+  GeoCache(const GeoResolver& resolver, std::uint32_t capacity);
+
+  // Sets geo to what the databases say about address (unknown values where
+  // they know nothing). geo.as_org stays valid until the next enrich().
+  void enrich(const IpAddress& address, GeoInfo& geo);
+
+  // Safe to call from another thread (the stats reporter).
+  GeoCacheStats stats() const;
+  std::uint32_t capacity() const { return static_cast<std::uint32_t>(entries_.size()); }
+  // The database generation the cache answers from (0 before the first lookup).
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  struct Entry {
+    std::uint64_t high = 0;  // address bits, host order, masked to the network
+    std::uint64_t low = 0;
+    std::uint64_t mask_high = 0;
+    std::uint64_t mask_low = 0;
+    bool valid = false;
+    bool v4 = false;
+    GeoInfo info;
+  };
+
+  void pick_up_generation();
+  std::uint32_t set_index(std::uint64_t high, std::uint64_t low, bool v4) const;
+  static void bump(std::atomic<std::uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  const GeoResolver& resolver_;
+  std::shared_ptr<const GeoDatabaseSet> databases_;  // keeps mapped files (and as_org views) alive
+  std::uint64_t generation_ = 0;
+  std::vector<Entry> entries_;             // sets of kWays consecutive entries
+  std::vector<std::uint8_t> next_victim_;  // per set, round robin
+  std::uint32_t set_mask_ = 0;
+  // Written only by the owning thread; atomics so stats() may read them.
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
+  std::atomic<std::uint64_t> lookups_failed_{0};
+  std::atomic<std::uint64_t> unset_address_{0};
+};
+
+}  // namespace ipattrib::agent
