@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "agent/geo/anonymizer_flag_names.h"
+
 namespace ipattrib::agent {
 namespace {
 
@@ -93,6 +98,15 @@ TEST(GeoConfigTest, CommandLineDatabase) {
   EXPECT_EQ(config.databases[0].path, "/tmp/a.mmdb");
   EXPECT_FALSE(config.databases[0].optional);
   EXPECT_EQ(config.databases[0].kind, GeoDatabaseKind::kAuto);
+}
+
+TEST(AnonymizerFlagNamesTest, NamesTheSetFlagsInOrder) {
+  std::vector<std::string> names;
+  for_each_anonymizer_flag(kTorExitNode | kAnonymous, [&](std::string_view n) { names.emplace_back(n); });
+  EXPECT_EQ(names, (std::vector<std::string>{"anonymous", "tor_exit_node"}));
+  names.clear();
+  for_each_anonymizer_flag(0, [&](std::string_view n) { names.emplace_back(n); });
+  EXPECT_TRUE(names.empty());
 }
 
 }  // namespace
