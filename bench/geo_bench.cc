@@ -91,8 +91,12 @@ void run(benchmark::State& state, std::uint32_t cache_entries) {
   state.counters["hit_rate"] = s.hits + s.misses ? static_cast<double>(s.hits) / (s.hits + s.misses) : 0;
 }
 
-void BM_GeoLookupUncached(benchmark::State& state) { run(state, 0); }
-void BM_GeoLookupCached(benchmark::State& state) { run(state, static_cast<std::uint32_t>(state.range(0))); }
+void BM_GeoLookupUncached(benchmark::State& state) {
+  run(state, 0);
+}
+void BM_GeoLookupCached(benchmark::State& state) {
+  run(state, static_cast<std::uint32_t>(state.range(0)));
+}
 
 BENCHMARK(BM_GeoLookupUncached);
 BENCHMARK(BM_GeoLookupCached)->Arg(4096)->Arg(65536);

@@ -47,12 +47,10 @@ if [ -z "$MMDB" ]; then
   echo "fetch-geo: error: no .mmdb file in $(basename "$TARBALL")" >&2
   exit 1
 fi
-if command -v mmdblookup >/dev/null 2>&1 && ! mmdblookup --file "$MMDB" --ip 8.8.8.8 >/dev/null 2>&1; then
-  # A lookup miss exits non-zero too; only a file libmaxminddb cannot open is fatal.
-  if ! mmdblookup --file "$MMDB" --ip 8.8.8.8 2>&1 | grep -q "Could not find an entry"; then
-    echo "fetch-geo: error: $MMDB is not a readable MaxMind DB" >&2
-    exit 1
-  fi
+# libmaxminddb must be able to open it (a lookup miss is fine).
+if command -v mmdblookup >/dev/null 2>&1 && mmdblookup --file "$MMDB" --ip 8.8.8.8 2>&1 | grep -q "Can't open"; then
+  echo "fetch-geo: error: $MMDB from $(basename "$TARBALL") is not a readable MaxMind DB" >&2
+  exit 1
 fi
 
 mkdir -p "$DEST_DIR"

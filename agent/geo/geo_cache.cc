@@ -18,7 +18,9 @@ void prefix_masks(int prefix_length, std::uint64_t* high, std::uint64_t* low) {
   *low = prefix_length <= 64 ? 0 : (prefix_length >= 128 ? ~0ull : ~0ull << (128 - prefix_length));
 }
 
-bool is_v4_mapped(std::uint64_t high, std::uint64_t low) { return high == 0 && (low >> 32) == 0xffff; }
+bool is_v4_mapped(std::uint64_t high, std::uint64_t low) {
+  return high == 0 && (low >> 32) == 0xffff;
+}
 
 // Bucket sizes: clients of one /24 or /48 usually share their networks, so
 // their entries land in the same set and find each other.
@@ -69,8 +71,13 @@ std::uint32_t GeoCache::set_index(std::uint64_t high, std::uint64_t low, bool v4
   std::uint64_t mask_high;
   std::uint64_t mask_low;
   prefix_masks(v4 ? kV4BucketBits : kV6BucketBits, &mask_high, &mask_low);
-  std::uint64_t h = (high & mask_high) * 0x9e3779b97f4a7c15ull ^ (low & mask_low) * 0xc2b2ae3d27d4eb4full;
-  h ^= h >> 29;
+  // murmur3's 64-bit finaliser: every input bit reaches the low bits we keep.
+  std::uint64_t h = (high & mask_high) ^ ((low & mask_low) * 0x9e3779b97f4a7c15ull);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
   return static_cast<std::uint32_t>(h) & set_mask_;
 }
 

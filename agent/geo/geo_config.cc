@@ -25,8 +25,8 @@ std::optional<std::vector<std::string>> read_path(const toml::table& table, std:
 
 void parse_database(const toml::table& table, ConfigErrors& errors, GeoConfig& config) {
   errors.reject_unknown_keys(table,
-                             {"path", "optional", "kind", "country_path", "registered_country_path",
-                              "subdivision_path", "asn_path", "as_org_path"},
+                             {"path", "optional", "kind", "country_path", "registered_country_path", "subdivision_path",
+                              "asn_path", "as_org_path"},
                              "[[geo.database]]");
   GeoDatabaseConfig db;
   if (auto path = errors.get_string(table, "path")) {
@@ -75,7 +75,8 @@ void GeoConfig::add_database(std::string path) {
 GeoConfig parse_geo_config(const toml::table& section, ConfigErrors& errors) {
   GeoConfig config;
   errors.reject_unknown_keys(section, {"database", "cache_entries", "reload_check_interval_s"}, "[geo]");
-  if (auto n = errors.get_int(section, "cache_entries", 0, 1 << 24)) config.cache_entries = static_cast<std::uint32_t>(*n);
+  if (auto n = errors.get_int(section, "cache_entries", 0, 1 << 24))
+    config.cache_entries = static_cast<std::uint32_t>(*n);
   if (auto n = errors.get_int(section, "reload_check_interval_s", 0, 86400)) {
     config.reload_check_interval_s = static_cast<std::uint32_t>(*n);
   }

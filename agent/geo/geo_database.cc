@@ -30,11 +30,14 @@ constexpr std::array<AnonymizerKey, 6> kAnonymizerKeys = {{
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
-bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != haystack.npos; }
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != haystack.npos;
+}
 
 // The kind a database_type names, if it names one. Community databases such as
 // "geo-whois-asn-country" mention "asn" (their source) but answer countries,
@@ -56,9 +59,15 @@ bool is_v4_mapped(const IpAddress& address) {
   return std::memcmp(address.bytes().data(), kPrefix, sizeof(kPrefix)) == 0;
 }
 
-bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+bool is_alpha(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+bool is_alnum(char c) {
+  return is_alpha(c) || (c >= '0' && c <= '9');
+}
+char upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 // A two-letter ISO 3166-1 code, or unknown for anything else.
 CountryCode to_country(std::string_view s) {
@@ -125,8 +134,10 @@ Status first_record(MMDB_s& mmdb, std::optional<MMDB_entry_s>* out) {
         return Status::ok();
       }
     }
-    if (sides[1].first == MMDB_RECORD_TYPE_SEARCH_NODE) stack.push_back(static_cast<std::uint32_t>(sides[1].second.first));
-    if (sides[0].first == MMDB_RECORD_TYPE_SEARCH_NODE) stack.push_back(static_cast<std::uint32_t>(sides[0].second.first));
+    if (sides[1].first == MMDB_RECORD_TYPE_SEARCH_NODE)
+      stack.push_back(static_cast<std::uint32_t>(sides[1].second.first));
+    if (sides[0].first == MMDB_RECORD_TYPE_SEARCH_NODE)
+      stack.push_back(static_cast<std::uint32_t>(sides[0].second.first));
   }
   *out = std::nullopt;
   return Status::ok();
@@ -190,7 +201,8 @@ Status GeoDatabase::open(const GeoDatabaseConfig& config, std::shared_ptr<const 
 // Picks kind and lookup paths from config, database_type and record shape.
 Status GeoDatabase::identify(const GeoDatabaseConfig& config) {
   std::optional<MMDB_entry_s> sample;
-  if (Status s = first_record(mmdb_, &sample); !s) return Status::error(fmt::format("geo database {}: {}", path_, s.message()));
+  if (Status s = first_record(mmdb_, &sample); !s)
+    return Status::error(fmt::format("geo database {}: {}", path_, s.message()));
 
   std::optional<GeoDatabaseKind> from_type = kind_from_type(database_type_);
   std::optional<GeoDatabaseKind> from_record;
@@ -205,8 +217,9 @@ Status GeoDatabase::identify(const GeoDatabaseConfig& config) {
   }
   if (config.kind != GeoDatabaseKind::kAuto) {
     if (from_type && *from_type != config.kind) {
-      return Status::error(fmt::format("geo database {}: database_type '{}' is a {} database, but kind = \"{}\" is configured",
-                                       path_, database_type_, to_string(*from_type), to_string(config.kind)));
+      return Status::error(
+          fmt::format("geo database {}: database_type '{}' is a {} database, but kind = \"{}\" is configured", path_,
+                      database_type_, to_string(*from_type), to_string(config.kind)));
     }
     kind_ = config.kind;
   } else if (from_type) {
@@ -214,9 +227,9 @@ Status GeoDatabase::identify(const GeoDatabaseConfig& config) {
   } else if (from_record) {
     kind_ = *from_record;
   } else {
-    return Status::error(fmt::format(
-        "geo database {}: cannot tell what it answers from database_type '{}' or its records; set kind", path_,
-        database_type_));
+    return Status::error(
+        fmt::format("geo database {}: cannot tell what it answers from database_type '{}' or its records; set kind",
+                    path_, database_type_));
   }
 
   // MaxMind's nested records unless the records are flat community ones.
@@ -229,7 +242,8 @@ Status GeoDatabase::identify(const GeoDatabaseConfig& config) {
     country_.assign(p.country.value_or(flat ? std::vector<std::string>{"country_code"}
                                             : std::vector<std::string>{"country", "iso_code"}));
     if (!flat || p.registered_country) {
-      registered_country_.assign(p.registered_country.value_or(std::vector<std::string>{"registered_country", "iso_code"}));
+      registered_country_.assign(
+          p.registered_country.value_or(std::vector<std::string>{"registered_country", "iso_code"}));
     }
     if (!flat || p.subdivision) {
       subdivision_.assign(p.subdivision.value_or(std::vector<std::string>{"subdivisions", "0", "iso_code"}));

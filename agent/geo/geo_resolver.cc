@@ -152,7 +152,8 @@ void GeoResolver::report_stats(StatsSink& sink) const {
   sink.counter("geo.reloads", reloads_.load(std::memory_order_relaxed));
   sink.counter("geo.reload_failures", reload_failures_.load(std::memory_order_relaxed));
   sink.counter("geo.databases_open", open_count);
-  if (oldest_epoch > 0) sink.counter("geo.db_age_s", static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_s() - oldest_epoch)));
+  if (oldest_epoch > 0)
+    sink.counter("geo.db_age_s", static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_s() - oldest_epoch)));
 }
 
 }  // namespace ipattrib::agent

@@ -1,11 +1,10 @@
 #include "tests/support/mmdb_writer.h"
 
-#include <nlohmann/json.hpp>
-
 #include <bit>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace ipattrib::test_support {
@@ -107,7 +106,9 @@ MmdbValue MmdbValue::uint64(std::uint64_t v) {
   return value;
 }
 
-MmdbValue MmdbValue::map(std::initializer_list<Entry> entries) { return map(std::vector<Entry>(entries)); }
+MmdbValue MmdbValue::map(std::initializer_list<Entry> entries) {
+  return map(std::vector<Entry>(entries));
+}
 
 MmdbValue MmdbValue::map(std::vector<Entry> entries) {
   MmdbValue value(Type::kMap);

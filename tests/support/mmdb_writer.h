@@ -10,10 +10,9 @@
 //   Status s = writer.write(path, "GeoIP2-Country", 1700000000);
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,13 +29,13 @@ class MmdbValue {
   enum class Type : std::uint8_t { kString, kDouble, kUint16, kUint32, kUint64, kBool, kMap, kArray };
   using Entry = std::pair<std::string, MmdbValue>;
 
-  MmdbValue() : type_(Type::kMap) {}  // an empty map
-  MmdbValue(const char* s) : type_(Type::kString), string_(s) {}  // NOLINT: implicit by design
-  MmdbValue(std::string s) : type_(Type::kString), string_(std::move(s)) {}  // NOLINT
-  MmdbValue(bool b) : type_(Type::kBool), unsigned_(b ? 1 : 0) {}  // NOLINT
+  MmdbValue() : type_(Type::kMap) {}                                                    // an empty map
+  MmdbValue(const char* s) : type_(Type::kString), string_(s) {}                        // NOLINT: implicit by design
+  MmdbValue(std::string s) : type_(Type::kString), string_(std::move(s)) {}             // NOLINT
+  MmdbValue(bool b) : type_(Type::kBool), unsigned_(b ? 1 : 0) {}                       // NOLINT
   MmdbValue(int v) : type_(Type::kUint32), unsigned_(static_cast<std::uint32_t>(v)) {}  // NOLINT: v >= 0
-  MmdbValue(std::uint32_t v) : type_(Type::kUint32), unsigned_(v) {}  // NOLINT
-  MmdbValue(double v) : type_(Type::kDouble), double_(v) {}  // NOLINT
+  MmdbValue(std::uint32_t v) : type_(Type::kUint32), unsigned_(v) {}                    // NOLINT
+  MmdbValue(double v) : type_(Type::kDouble), double_(v) {}                             // NOLINT
   static MmdbValue uint16(std::uint16_t v);
   static MmdbValue uint64(std::uint64_t v);
   static MmdbValue map(std::initializer_list<Entry> entries);

@@ -36,7 +36,8 @@ class GeoCacheTest : public ::testing::Test {
     country.add("2001:db8::/32", geo_test::city_record("DE"));
     ASSERT_TRUE(country.write(dir_.file("country.mmdb"), "GeoIP2-City", 1700000000).is_ok());
     MmdbWriter asn;
-    asn.add("81.2.0.0/16", MmdbValue::map({{"autonomous_system_number", 1}, {"autonomous_system_organization", "One"}}));
+    asn.add("81.2.0.0/16",
+            MmdbValue::map({{"autonomous_system_number", 1}, {"autonomous_system_organization", "One"}}));
     ASSERT_TRUE(asn.write(dir_.file("asn.mmdb"), "GeoLite2-ASN", 1700000000).is_ok());
     config_.add_database(dir_.file("country.mmdb"));
     config_.add_database(dir_.file("asn.mmdb"));

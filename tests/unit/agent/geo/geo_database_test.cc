@@ -10,7 +10,9 @@
 // libmaxminddb 1.7.1 leaks a decode pool when MMDB_open fails on corrupt
 // description metadata (fixed upstream in maxmind/libmaxminddb#356). Not ours
 // to fix; the resolver does not retry a file that failed, so it cannot pile up.
-extern "C" const char* __lsan_default_suppressions() { return "leak:libmaxminddb.so\n"; }
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libmaxminddb.so\n";
+}
 
 namespace ipattrib::agent {
 namespace {
@@ -53,10 +55,10 @@ TEST(GeoDatabaseMaxmindTest, CityCountryAndSubdivision) {
     const char* country;
     const char* subdivision;
   };
-  for (const Case& c : {Case{"81.2.69.142", "GB", "GB-ENG"}, Case{"89.160.20.112", "SE", "SE-E"},
-                        Case{"216.160.83.56", "US", "US-WA"}, Case{"175.16.199.0", "CN", "CN-22"},
-                        Case{"67.43.156.0", "BT", ""}, Case{"2001:218::", "JP", ""}, Case{"2a02:cf40::1", "NO", ""},
-                        Case{"::ffff:81.2.69.142", "GB", "GB-ENG"}}) {
+  for (const Case& c :
+       {Case{"81.2.69.142", "GB", "GB-ENG"}, Case{"89.160.20.112", "SE", "SE-E"}, Case{"216.160.83.56", "US", "US-WA"},
+        Case{"175.16.199.0", "CN", "CN-22"}, Case{"67.43.156.0", "BT", ""}, Case{"2001:218::", "JP", ""},
+        Case{"2a02:cf40::1", "NO", ""}, Case{"::ffff:81.2.69.142", "GB", "GB-ENG"}}) {
     const GeoInfo info = lookup(*db, c.ip);
     EXPECT_EQ(info.country.view(), c.country) << c.ip;
     EXPECT_EQ(info.subdivision.view(), c.subdivision) << c.ip;
@@ -110,12 +112,12 @@ TEST(GeoDatabaseMaxmindTest, Asn) {
     std::uint32_t asn;
     const char* org;
   };
-  for (const Case& c : {Case{"1.128.0.1", 1221, "Telstra Pty Ltd"}, Case{"12.81.92.1", 7018, "AT&T Services"},
-                        Case{"15.0.0.1", 71, "Hewlett-Packard Company"}, Case{"38.73.131.5", 174, "Cogent Communications"},
-                        Case{"89.160.20.112", 29518, "Bredband2 AB"}, Case{"2600:6000::1", 237, "Merit Network Inc."},
-                        Case{"2001:1700::1", 6730, "Sunrise Communications AG"},
-                        Case{"2c0f:ff00::1", 237, "Merit Network Inc."}, Case{"81.2.69.142", 0, ""},
-                        Case{"127.0.0.1", 0, ""}}) {
+  for (const Case& c :
+       {Case{"1.128.0.1", 1221, "Telstra Pty Ltd"}, Case{"12.81.92.1", 7018, "AT&T Services"},
+        Case{"15.0.0.1", 71, "Hewlett-Packard Company"}, Case{"38.73.131.5", 174, "Cogent Communications"},
+        Case{"89.160.20.112", 29518, "Bredband2 AB"}, Case{"2600:6000::1", 237, "Merit Network Inc."},
+        Case{"2001:1700::1", 6730, "Sunrise Communications AG"}, Case{"2c0f:ff00::1", 237, "Merit Network Inc."},
+        Case{"81.2.69.142", 0, ""}, Case{"127.0.0.1", 0, ""}}) {
     const GeoInfo info = lookup(*db, c.ip);
     EXPECT_EQ(info.asn, c.asn) << c.ip;
     EXPECT_EQ(info.as_org, c.org) << c.ip;
@@ -138,13 +140,12 @@ TEST(GeoDatabaseMaxmindTest, AnonymousIpFlags) {
   };
   const std::uint8_t all =
       kAnonymous | kAnonymousVpn | kHostingProvider | kPublicProxy | kTorExitNode | kResidentialProxy;
-  for (const Case& c : {Case{"1.2.0.1", kAnonymous | kAnonymousVpn},
-                        Case{"1.124.213.1", kAnonymous | kAnonymousVpn | kTorExitNode}, Case{"81.2.69.1", all},
-                        Case{"71.160.223.5", kAnonymous | kHostingProvider},
-                        Case{"186.30.236.1", kAnonymous | kPublicProxy}, Case{"65.0.0.1", kAnonymous | kTorExitNode},
-                        Case{"abcd:1000::1", kAnonymous | kPublicProxy},
-                        Case{"2001:480:3a::1", kAnonymous | kPublicProxy}, Case{"6.1.0.1", kAnonymous | kAnonymousVpn},
-                        Case{"8.8.8.8", 0}}) {
+  for (const Case& c :
+       {Case{"1.2.0.1", kAnonymous | kAnonymousVpn}, Case{"1.124.213.1", kAnonymous | kAnonymousVpn | kTorExitNode},
+        Case{"81.2.69.1", all}, Case{"71.160.223.5", kAnonymous | kHostingProvider},
+        Case{"186.30.236.1", kAnonymous | kPublicProxy}, Case{"65.0.0.1", kAnonymous | kTorExitNode},
+        Case{"abcd:1000::1", kAnonymous | kPublicProxy}, Case{"2001:480:3a::1", kAnonymous | kPublicProxy},
+        Case{"6.1.0.1", kAnonymous | kAnonymousVpn}, Case{"8.8.8.8", 0}}) {
     EXPECT_EQ(lookup(*db, c.ip).anonymizer_flags, c.flags) << c.ip;
   }
 }
@@ -211,8 +212,8 @@ TEST_F(GeoDatabaseWrittenTest, TorExitAndAsn) {
   anonymous.add("2001:db8:7::/48", MmdbValue::map({{"is_anonymous", true}, {"is_anonymous_vpn", true}}));
   ASSERT_TRUE(anonymous.write(dir_.file("anon.mmdb"), "GeoIP2-Anonymous-IP", 1).is_ok());
   MmdbWriter asn;
-  asn.add("8.8.8.0/24", MmdbValue::map({{"autonomous_system_number", 15169},
-                                        {"autonomous_system_organization", "GOOGLE"}}));
+  asn.add("8.8.8.0/24",
+          MmdbValue::map({{"autonomous_system_number", 15169}, {"autonomous_system_organization", "GOOGLE"}}));
   ASSERT_TRUE(asn.write(dir_.file("asn.mmdb"), "GeoLite2-ASN", 1).is_ok());
 
   auto anon_db = open_db(dir_.file("anon.mmdb"));
@@ -420,7 +421,7 @@ TEST(GeoDatabaseNpmTest, WellKnownAddresses) {
   EXPECT_EQ(db->kind(), GeoDatabaseKind::kCountry);
   EXPECT_EQ(db->schema(), "flat");
   EXPECT_EQ(lookup(*db, "8.8.8.8").country.view(), "US");
-  EXPECT_EQ(lookup(*db, "1.1.1.1").country.view(), "AU");  // APNIC-registered block
+  EXPECT_EQ(lookup(*db, "1.1.1.1").country.view(), "AU");      // APNIC-registered block
   EXPECT_EQ(lookup(*db, "193.0.6.139").country.view(), "NL");  // RIPE NCC
   EXPECT_EQ(lookup(*db, "2001:4860:4860::8888").country.view(), "US");
   EXPECT_EQ(lookup(*db, "2001:67c:2e8::2").country.view(), "NL");

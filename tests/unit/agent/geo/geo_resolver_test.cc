@@ -28,7 +28,8 @@ class GeoResolverTest : public ::testing::Test {
   // Writes a country DB beside `name` and renames it over, as geoipupdate does.
   void install(const std::string& name, const char* country, const char* subdivision) {
     MmdbWriter writer;
-    for (int i = 0; i < 64; ++i) writer.add("10." + std::to_string(i) + ".0.0/16", geo_test::city_record(country, subdivision));
+    for (int i = 0; i < 64; ++i)
+      writer.add("10." + std::to_string(i) + ".0.0/16", geo_test::city_record(country, subdivision));
     const std::string tmp = dir_.file(name + ".tmp");
     ASSERT_TRUE(writer.write(tmp, "GeoIP2-City", 1700000000).is_ok());
     std::filesystem::rename(tmp, dir_.file(name));

@@ -21,11 +21,13 @@ inline std::string npm_country_db() {
   return std::string(IPATTRIB_SOURCE_DIR) + "/var/geo/geo-whois-asn-country.mmdb";
 }
 
-#define SKIP_UNLESS_EXISTS(path)                                                                          \
-  do {                                                                                                    \
-    if (!std::filesystem::exists(path)) GTEST_SKIP() << (path) << " absent (MaxMind test DBs live in "     \
-                                                        "../shared/testdata/mmdb; the npm DB is installed " \
-                                                        "by scripts/fetch-geo.sh)";                         \
+#define SKIP_UNLESS_EXISTS(path)                                          \
+  do {                                                                    \
+    if (!std::filesystem::exists(path))                                   \
+      GTEST_SKIP() << (path)                                              \
+                   << " absent (MaxMind test DBs live in "                \
+                      "../shared/testdata/mmdb; the npm DB is installed " \
+                      "by scripts/fetch-geo.sh)";                         \
   } while (0)
 
 // A fresh folder per test, removed afterwards.
@@ -33,9 +35,8 @@ class ScratchDir {
  public:
   ScratchDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            (std::string("ipattrib-geo-") + info->test_suite_name() + "-" + info->name() + "-" +
-             std::to_string(::getpid()));
+    path_ = std::filesystem::temp_directory_path() / (std::string("ipattrib-geo-") + info->test_suite_name() + "-" +
+                                                      info->name() + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
