@@ -1,0 +1,141 @@
+#include "agent/http/request_head_parser.h"
+
+#include "agent/http/http_syntax.h"
+
+namespace ipattrib::agent {
+namespace {
+
+using http_syntax::is_target_char;
+using http_syntax::is_token_char;
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::uint8_t byte_at(std::string_view s, std::size_t i) { return static_cast<std::uint8_t>(s[i]); }
+
+// Splits off the next line (without its CRLF / LF). `rest` must contain a LF.
+std::string_view take_line(std::string_view& rest) {
+  const std::size_t lf = rest.find('\n');
+  std::string_view line = rest.substr(0, lf);
+  rest.remove_prefix(lf == std::string_view::npos ? rest.size() : lf + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Takes the leading run of bytes satisfying `pred`.
+template <typename Pred>
+std::string_view take_while(std::string_view& s, Pred pred) {
+  std::size_t n = 0;
+  while (n < s.size() && pred(byte_at(s, n))) ++n;
+  std::string_view taken = s.substr(0, n);
+  s.remove_prefix(n);
+  return taken;
+}
+
+bool skip_spaces(std::string_view& s) {
+  const std::size_t before = s.size();
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  return s.size() != before;
+}
+
+// "HTTP/1.0", "HTTP/1.1", or the truncated "HTTP/1." / "HTTP/1.<digit>".
+bool is_accepted_version(std::string_view v) {
+  constexpr std::string_view kPrefix = "HTTP/1.";
+  if (v.substr(0, kPrefix.size()) != kPrefix) return false;
+  if (v.size() == kPrefix.size()) return true;
+  return v.size() == kPrefix.size() + 1 && v.back() >= '0' && v.back() <= '9';
+}
+
+bool parse_request_line(std::string_view line, RequestHead& out) {
+  out.method = take_while(line, is_token_char);
+  if (out.method.empty() || !skip_spaces(line)) return false;
+  out.target = take_while(line, is_target_char);
+  if (out.target.empty() || !skip_spaces(line)) return false;
+  out.version = take_while(line, is_target_char);
+  return is_accepted_version(out.version) && trim(line).empty();
+}
+
+bool is_field_value_char(std::uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+bool parse_header_line(std::string_view line, HttpHeader& out) {
+  out.name = take_while(line, is_token_char);
+  if (out.name.empty() || line.empty() || line.front() != ':') return false;
+  line.remove_prefix(1);
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (!is_field_value_char(byte_at(line, i))) return false;
+  }
+  out.value = trim(line);
+  return true;
+}
+
+}  // namespace
+
+RequestHeadParser::RequestHeadParser(std::size_t max_headers, std::size_t max_head_bytes)
+    : max_headers_(max_headers), max_head_bytes_(max_head_bytes) {
+  headers_.reserve(max_headers_);
+}
+
+bool RequestHeadParser::is_request_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  RequestHead unused;
+  return parse_request_line(line, unused);
+}
+
+RequestHeadParser::Result RequestHeadParser::parse(std::string_view head, RequestHead& out) {
+  if (head.size() > max_head_bytes_) return count(Result::kTooLarge);
+  return count(parse_lines(head, out));
+}
+
+RequestHeadParser::Result RequestHeadParser::parse_lines(std::string_view head, RequestHead& out) {
+  headers_.clear();
+  std::string_view rest = head;
+  if (rest.find('\n') == std::string_view::npos || !parse_request_line(take_line(rest), out)) {
+    return Result::kBadRequestLine;
+  }
+  while (true) {
+    if (rest.find('\n') == std::string_view::npos) return Result::kBadHeader;  // no empty line
+    const std::string_view line = take_line(rest);
+    if (line.empty()) break;
+    if (is_space(line.front())) return Result::kBadHeader;  // obs-fold
+    if (headers_.size() == max_headers_) return Result::kTooManyHeaders;
+    HttpHeader header;
+    if (!parse_header_line(line, header)) return Result::kBadHeader;
+    headers_.push_back(header);
+  }
+  out.headers = std::span<const HttpHeader>(headers_.data(), headers_.size());
+  return Result::kOk;
+}
+
+RequestHeadParser::Result RequestHeadParser::count(Result result) {
+  switch (result) {
+    case Result::kOk:
+      break;
+    case Result::kBadRequestLine:
+      ++counters_.bad_request_line;
+      break;
+    case Result::kBadHeader:
+      ++counters_.bad_header;
+      break;
+    case Result::kTooManyHeaders:
+      ++counters_.too_many_headers;
+      break;
+    case Result::kTooLarge:
+      ++counters_.head_too_large;
+      break;
+  }
+  return result;
+}
+
+void RequestHeadParser::report(StatsSink& sink) const {
+  sink.counter("http.bad_request_line", counters_.bad_request_line);
+  sink.counter("http.bad_header", counters_.bad_header);
+  sink.counter("http.too_many_headers", counters_.too_many_headers);
+  sink.counter("http.head_too_large", counters_.head_too_large);
+}
+
+}  // namespace ipattrib::agent

@@ -1,0 +1,134 @@
+#include "agent/http/request_head_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ipattrib::agent {
+namespace {
+
+using Result = RequestHeadParser::Result;
+
+TEST(RequestHeadParserTest, ParsesRequestLineAndHeaders) {
+  RequestHeadParser parser;
+  RequestHead head;
+  const std::string text = "POST /v1/accounts?x=1 HTTP/1.1\r\nHost: api.example\r\nX-Api-Key:  k1  \r\n\r\n";
+  ASSERT_EQ(parser.parse(text, head), Result::kOk);
+  EXPECT_EQ(head.method, "POST");
+  EXPECT_EQ(head.target, "/v1/accounts?x=1");
+  EXPECT_EQ(head.version, "HTTP/1.1");
+  ASSERT_EQ(head.headers.size(), 2u);
+  EXPECT_EQ(head.headers[0].name, "Host");
+  EXPECT_EQ(head.headers[0].value, "api.example");
+  EXPECT_EQ(head.headers[1].value, "k1");  // trimmed
+}
+
+TEST(RequestHeadParserTest, AcceptsAnyTokenMethodAbsoluteFormAndAsterisk) {
+  RequestHeadParser parser;
+  RequestHead head;
+  ASSERT_EQ(parser.parse("OPTIONS * HTTP/1.1\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.target, "*");
+  ASSERT_EQ(parser.parse("GET http://example.com:8080/a/b HTTP/1.0\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.target, "http://example.com:8080/a/b");
+  EXPECT_EQ(head.version, "HTTP/1.0");
+  ASSERT_EQ(parser.parse("PROPFIND /dav HTTP/1.1\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.method, "PROPFIND");
+  ASSERT_EQ(parser.parse("CONNECT db.internal:5432 HTTP/1.1\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.target, "db.internal:5432");
+}
+
+TEST(RequestHeadParserTest, KeepsRepeatedHeadersInOrderAndFindsCaseInsensitively) {
+  RequestHeadParser parser;
+  RequestHead head;
+  ASSERT_EQ(parser.parse("GET / HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\n"
+                         "COOKIE: a=b\r\n\r\n",
+                         head),
+            Result::kOk);
+  ASSERT_EQ(head.headers.size(), 3u);
+  EXPECT_EQ(head.headers[0].value, "1.1.1.1");
+  EXPECT_EQ(head.headers[1].value, "2.2.2.2");
+  const HttpHeader* xff = head.find("X-FORWARDED-FOR");
+  ASSERT_NE(xff, nullptr);
+  EXPECT_EQ(xff->value, "1.1.1.1");  // first one
+  ASSERT_NE(head.find("cookie"), nullptr);
+  EXPECT_EQ(head.find("Authorization"), nullptr);
+}
+
+TEST(RequestHeadParserTest, AcceptsLfOnlyLineEndsAndEmptyValues) {
+  RequestHeadParser parser;
+  RequestHead head;
+  ASSERT_EQ(parser.parse("GET /x HTTP/1.1\nHost: h\nX-Empty:\n\n", head), Result::kOk);
+  ASSERT_EQ(head.headers.size(), 2u);
+  EXPECT_EQ(head.headers[0].value, "h");
+  EXPECT_EQ(head.headers[1].value, "");
+}
+
+TEST(RequestHeadParserTest, AcceptsTruncatedVersionAndExtraSpaces) {
+  RequestHeadParser parser;
+  RequestHead head;
+  ASSERT_EQ(parser.parse("GET /x HTTP/1.\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.version, "HTTP/1.");
+  ASSERT_EQ(parser.parse("GET  /x  HTTP/1.1 \r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.target, "/x");
+  EXPECT_EQ(head.version, "HTTP/1.1");
+}
+
+TEST(RequestHeadParserTest, RejectsBadRequestLines) {
+  RequestHeadParser parser;
+  RequestHead head;
+  for (const char* text : {"GET /x HTTP/2.0\r\n\r\n", "GET /x\r\n\r\n", "GET HTTP/1.1\r\n\r\n", "/x HTTP/1.1\r\n\r\n",
+                           "GE(T /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.11\r\n\r\n", "GET /x http/1.1\r\n\r\n",
+                           "GET /x HTTP/1.1 extra\r\n\r\n", "GET /\x01 HTTP/1.1\r\n\r\n", "\r\n", ""}) {
+    EXPECT_EQ(parser.parse(text, head), Result::kBadRequestLine) << text;
+  }
+  EXPECT_EQ(parser.counters().bad_request_line, 11u);
+}
+
+TEST(RequestHeadParserTest, RejectsBadHeaderLines) {
+  RequestHeadParser parser;
+  RequestHead head;
+  for (const char* text : {"GET / HTTP/1.1\r\nNoColon\r\n\r\n", "GET / HTTP/1.1\r\nName : v\r\n\r\n",
+                           "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", "GET / HTTP/1.1\r\n: v\r\n\r\n",
+                           "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", "GET / HTTP/1.1\r\nA: b\r\n"}) {
+    EXPECT_EQ(parser.parse(text, head), Result::kBadHeader) << text;
+  }
+  EXPECT_EQ(parser.counters().bad_header, 6u);
+}
+
+TEST(RequestHeadParserTest, CountsTooManyHeaders) {
+  RequestHeadParser parser(3, 16384);
+  RequestHead head;
+  EXPECT_EQ(parser.parse("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(parser.parse("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", head), Result::kTooManyHeaders);
+  EXPECT_EQ(parser.counters().too_many_headers, 1u);
+}
+
+TEST(RequestHeadParserTest, CountsHeadTooLarge) {
+  RequestHeadParser parser(100, 64);
+  RequestHead head;
+  const std::string text = "GET /" + std::string(80, 'a') + " HTTP/1.1\r\n\r\n";
+  EXPECT_EQ(parser.parse(text, head), Result::kTooLarge);
+  EXPECT_EQ(parser.counters().head_too_large, 1u);
+}
+
+TEST(RequestHeadParserTest, ReusesStorageAcrossHeads) {
+  RequestHeadParser parser;
+  RequestHead head;
+  ASSERT_EQ(parser.parse("GET / HTTP/1.1\r\nA: 1\r\n\r\n", head), Result::kOk);
+  const HttpHeader* storage = head.headers.data();
+  ASSERT_EQ(parser.parse("GET / HTTP/1.1\r\nB: 2\r\nC: 3\r\n\r\n", head), Result::kOk);
+  EXPECT_EQ(head.headers.data(), storage);
+  EXPECT_EQ(head.headers[0].name, "B");
+}
+
+TEST(RequestHeadParserTest, SurvivesGarbage) {
+  RequestHeadParser parser;
+  RequestHead head;
+  std::string bytes;
+  for (int i = 0; i < 512; ++i) bytes.push_back(static_cast<char>((i * 131 + 7) % 256));
+  bytes += "\r\n\r\n";
+  EXPECT_NE(parser.parse(bytes, head), Result::kOk);
+}
+
+}  // namespace
+}  // namespace ipattrib::agent
