@@ -117,7 +117,8 @@ DecodeResult decode_ipv6(Layer layer, PacketView& out) {
       case kIpProtoDestinationOptions:
       case kIpProtoAh:
         if (limit - offset < 2) return past_limit;
-        length = next_header == kIpProtoAh ? (std::size_t{p[offset + 1]} + 2) * 4 : (std::size_t{p[offset + 1]} + 1) * 8;
+        length =
+            next_header == kIpProtoAh ? (std::size_t{p[offset + 1]} + 2) * 4 : (std::size_t{p[offset + 1]} + 1) * 8;
         break;
       case kIpProtoFragment:
         if (limit - offset < kIpv6FragmentHeader) return past_limit;
@@ -126,8 +127,7 @@ DecodeResult decode_ipv6(Layer layer, PacketView& out) {
         if ((load_be16(p.data() + offset + 2) & 0xfff9) != 0) return DecodeResult::kIpv6Fragment;
         length = kIpv6FragmentHeader;
         break;
-      default:
-        return DecodeResult::kNotTcp;  // UDP, ICMPv6, ESP, no next header (59), ...
+      default: return DecodeResult::kNotTcp;  // UDP, ICMPv6, ESP, no next header (59), ...
     }
     if (extension_headers == kMaxIpv6ExtensionHeaders) return DecodeResult::kIpv6TooManyExtHeaders;
     if (limit - offset < length) return past_limit;

@@ -158,11 +158,13 @@ TEST(PacketDecoderTest, BsdLoopbackInEitherByteOrder) {
     return f;
   };
   PacketView v;
-  ASSERT_EQ(decode(LinkType::kNull, with_header({2, 0, 0, 0}, v4), v), DecodeResult::kTcpSegment);
+  const Frame little_endian = with_header({2, 0, 0, 0}, v4);
+  ASSERT_EQ(decode(LinkType::kNull, little_endian, v), DecodeResult::kTcpSegment);
   EXPECT_EQ(text(v.payload), "lo");
   ASSERT_EQ(decode(LinkType::kNull, with_header({0, 0, 0, 2}, v4), v), DecodeResult::kTcpSegment);
   for (std::uint8_t af6 : {24, 28, 30}) {
-    ASSERT_EQ(decode(LinkType::kNull, with_header({af6, 0, 0, 0}, v6), v), DecodeResult::kTcpSegment);
+    const Frame f = with_header({af6, 0, 0, 0}, v6);
+    ASSERT_EQ(decode(LinkType::kNull, f, v), DecodeResult::kTcpSegment);
     EXPECT_EQ(text(v.payload), "lo6");
   }
   ASSERT_EQ(decode(LinkType::kLoop, with_header({0, 0, 0, 30}, v6), v), DecodeResult::kTcpSegment);
@@ -276,11 +278,11 @@ TEST(PacketDecoderTest, ZeroIpLengthFromSegmentationOffloadUsesCapturedBytes) {
 
 TEST(PacketDecoderTest, Ipv6ExtensionHeaderChain) {
   Frame rest;
-  test::ipv6_options_header(rest, 43);      // hop-by-hop -> routing
-  test::ipv6_options_header(rest, 60, 1);   // routing (16 bytes) -> destination options
-  test::ipv6_options_header(rest, 51);      // destination options -> AH
-  rest.push_back(6);                        // AH -> TCP
-  rest.push_back(4);                        // (4 + 2) * 4 = 24 bytes
+  test::ipv6_options_header(rest, 43);     // hop-by-hop -> routing
+  test::ipv6_options_header(rest, 60, 1);  // routing (16 bytes) -> destination options
+  test::ipv6_options_header(rest, 51);     // destination options -> AH
+  rest.push_back(6);                       // AH -> TCP
+  rest.push_back(4);                       // (4 + 2) * 4 = 24 bytes
   rest.insert(rest.end(), 22, 0);
   const Frame tcp = test::tcp_segment(5000, 443, "v6 payload");
   rest.insert(rest.end(), tcp.begin(), tcp.end());
@@ -308,7 +310,8 @@ TEST(PacketDecoderTest, Ipv6Fragments) {
   test::ipv6_fragment_header(atomic, 6, 0, false);
   atomic.insert(atomic.end(), tcp.begin(), tcp.end());
   PacketView v;
-  ASSERT_EQ(decode(LinkType::kRawIp, ipv6_packet(44, atomic), v), DecodeResult::kTcpSegment);
+  const Frame atomic_packet = ipv6_packet(44, atomic);
+  ASSERT_EQ(decode(LinkType::kRawIp, atomic_packet, v), DecodeResult::kTcpSegment);
   EXPECT_EQ(text(v.payload), "frag");
 }
 
