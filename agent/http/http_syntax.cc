@@ -24,7 +24,7 @@ bool is_method_shape_char(std::uint8_t c) { return (c >= 'A' && c <= 'Z') || c =
 Shape literal_shape(std::span<const std::uint8_t> bytes, std::size_t pos, std::string_view literal) {
   const std::size_t available = bytes.size() - pos;
   const std::size_t n = std::min(available, literal.size());
-  if (std::memcmp(bytes.data() + pos, literal.data(), n) != 0) return Shape::kNo;
+  if (n > 0 && std::memcmp(bytes.data() + pos, literal.data(), n) != 0) return Shape::kNo;
   return n == literal.size() ? Shape::kYes : Shape::kNeedMore;
 }
 

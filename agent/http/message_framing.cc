@@ -65,10 +65,11 @@ int hex_value(char c) {
 
 BodyFraming request_body_framing(const RequestHead& head) {
   BodyFraming framing;
-  if (head.method == "CONNECT" || head.find("Upgrade") != nullptr) {
+  if (head.method == "CONNECT") {
     framing.kind = BodyFraming::Kind::kTunnel;
     return framing;
   }
+  framing.upgrade = head.find("Upgrade") != nullptr;
   bool has_transfer_encoding = false;
   const std::string_view coding = final_transfer_coding(head, has_transfer_encoding);
   if (has_transfer_encoding) {

@@ -18,11 +18,14 @@ struct BodyFraming {
     kNone,     // no body: the next request follows the head
     kLength,   // Content-Length bytes
     kChunked,  // Transfer-Encoding ending in chunked
-    kTunnel,   // CONNECT or Upgrade: the rest of the stream is not HTTP/1.x
+    kTunnel,   // CONNECT: the rest of the stream is not HTTP/1.x
     kInvalid,  // unknown transfer coding, bad or conflicting Content-Length
   };
   Kind kind = Kind::kNone;
   std::uint64_t length = 0;  // kLength
+  // An Upgrade header: after this message the stream switches protocol if
+  // the server agreed (101), which the agent cannot see.
+  bool upgrade = false;
 };
 
 BodyFraming request_body_framing(const RequestHead& head);

@@ -23,7 +23,7 @@ ProxyParseResult result(Kind kind) {
 // part of it, else kInvalid.
 Kind prefix_kind(std::span<const std::uint8_t> data, const void* prefix, std::size_t prefix_size) {
   const std::size_t n = std::min(data.size(), prefix_size);
-  if (std::memcmp(data.data(), prefix, n) != 0) return Kind::kInvalid;
+  if (n > 0 && std::memcmp(data.data(), prefix, n) != 0) return Kind::kInvalid;
   return n == prefix_size ? Kind::kComplete : Kind::kNeedMore;
 }
 

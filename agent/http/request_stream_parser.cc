@@ -162,6 +162,11 @@ std::size_t RequestStreamParser::step_head(const Step& in, RequestStreamState& s
 }
 
 std::size_t RequestStreamParser::reject_start(RequestStreamState& state, std::size_t line_end) {
+  if (state.upgrade_pending) {  // the server switched protocols (WebSocket, h2c, ...)
+    ++counters_.tunnels;
+    state.phase = Phase::kTunnel;
+    return 0;
+  }
   if (state.seen_http) {  // lost sync inside an HTTP stream
     if (line_end > 0) ++counters_.bad_request_line;
     return resync(state, true, line_end);
@@ -184,6 +189,7 @@ std::size_t RequestStreamParser::deliver_head(const Step& in, RequestStreamState
   sink_.on_request(context, head);
 
   const BodyFraming framing = request_body_framing(head);
+  state.upgrade_pending = framing.upgrade;
   switch (framing.kind) {
     case BodyFraming::Kind::kNone:
       break;
@@ -308,6 +314,7 @@ std::size_t RequestStreamParser::resync(RequestStreamState& state, bool at_line_
   state.phase = Phase::kResync;
   state.at_line_start = at_line_start;
   state.body_remaining = 0;
+  state.upgrade_pending = false;
   counters_.resync_bytes_skipped += consumed;
   return consumed;
 }

@@ -6,7 +6,9 @@
 // instance serves all flows of a worker.
 //
 // Stream rules: on a PROXY protocol listener the header must come first (else
-// the flow is ignored: the agent must not guess the client). Heads are
+// the flow is ignored: the agent must not guess the client). After CONNECT
+// the stream is a tunnel; after an Upgrade request it is one only if the
+// next bytes are not a request (the 101 answer is not captured). Heads are
 // returned unconsumed until complete, so the flow table keeps their bytes;
 // bodies and tunnels are consumed as they arrive. After a capture gap or
 // framing it cannot trust, the parser resynchronises on the next line shaped

@@ -37,6 +37,10 @@ struct RequestStreamState {
   // A request line was accepted at a message start (a head was delivered or
   // resync found one): from then on garbage means lost sync, not "not HTTP".
   bool seen_http = false;
+  // The last request asked for an Upgrade: if the next bytes are not a
+  // request the server accepted it and the stream is a tunnel; if they are,
+  // it declined and HTTP/1.x goes on.
+  bool upgrade_pending = false;
   // kResync: the next byte starts a line, so it may start a request line.
   bool at_line_start = true;
   // While waiting for more bytes (nothing consumed), how many leading bytes

@@ -49,9 +49,12 @@ TEST(MessageFramingTest, TransferEncodingWinsAndMustEndInChunked) {
             Kind::kInvalid);
 }
 
-TEST(MessageFramingTest, ConnectAndUpgradeAreTunnels) {
+TEST(MessageFramingTest, ConnectIsATunnelUpgradeIsFlagged) {
   EXPECT_EQ(framing_of("CONNECT h:443 HTTP/1.1\r\n\r\n").kind, Kind::kTunnel);
-  EXPECT_EQ(framing_of("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").kind, Kind::kTunnel);
+  const BodyFraming upgrade = framing_of("POST /ws HTTP/1.1\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_EQ(upgrade.kind, Kind::kLength);
+  EXPECT_TRUE(upgrade.upgrade);
+  EXPECT_FALSE(framing_of("GET / HTTP/1.1\r\n\r\n").upgrade);
 }
 
 TEST(MessageFramingTest, ChunkSizeLines) {

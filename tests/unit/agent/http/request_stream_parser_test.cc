@@ -89,6 +89,8 @@ std::vector<Scenario> scenarios() {
       {"chunked_lf_only", {"POST /c HTTP/1.1\nTransfer-Encoding: gzip, chunked\n\n3\nabc\n0\n\n" + get("/after")}},
       {"connect_tunnel", {"CONNECT db:5432 HTTP/1.1\r\nHost: db:5432\r\n\r\n" + get("/inside"), get("/more")}},
       {"upgrade_tunnel", {get("/ws", "Upgrade: websocket\r\nConnection: Upgrade\r\n") + "\x81\x85GET / HTTP/1.1\r\n\r\n"}},
+      {"upgrade_declined", {get("/ws", "Upgrade: h2c\r\nConnection: Upgrade\r\n") + get("/plain")}},
+      {"upgrade_to_h2c", {get("/u", "Upgrade: h2c\r\n") + "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + get("/h2")}},
       {"empty_lines_between", {"POST /p HTTP/1.1\r\nContent-Length: 2\r\n\r\nok\r\n" + get("/next")}},
       {"gap_in_body_then_resync",
        {"POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\npartial", "", "tail junk GET /no HTTP/1.1\r\n" + get("/b")}},
@@ -192,6 +194,17 @@ TEST(RequestStreamParserTest, ConnectAndUpgradeTurnTheStreamIntoATunnel) {
   const Outcome upgrade = run(scenario("upgrade_tunnel"), 0);
   EXPECT_THAT(targets(upgrade), ElementsAre("GET /ws HTTP/1.1"));
   EXPECT_EQ(upgrade.phase, Phase::kTunnel);
+  EXPECT_EQ(upgrade.counters.at("http.tunnels"), 1u);
+  const Outcome h2c = run(scenario("upgrade_to_h2c"), 0);
+  EXPECT_THAT(targets(h2c), ElementsAre("GET /u HTTP/1.1"));
+  EXPECT_EQ(h2c.phase, Phase::kTunnel);
+}
+
+TEST(RequestStreamParserTest, DeclinedUpgradeKeepsParsingRequests) {
+  const Outcome outcome = run(scenario("upgrade_declined"), 0);
+  EXPECT_THAT(targets(outcome), ElementsAre("GET /ws HTTP/1.1", "GET /plain HTTP/1.1"));
+  EXPECT_EQ(outcome.counters.at("http.tunnels"), 0u);
+  EXPECT_EQ(outcome.phase, Phase::kHead);
 }
 
 TEST(RequestStreamParserTest, EmptyLinesBetweenRequestsAreSkipped) {
