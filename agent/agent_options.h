@@ -1,0 +1,34 @@
+// AgentOptions: the agent's command line, and how it overrides the config
+// file (or the built-in defaults when there is none), tcpdump style.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "agent/config/agent_config.h"
+
+namespace ipattrib::agent {
+
+struct AgentOptions {
+  std::string config_path;
+  bool check_config = false;
+  std::string read_file;
+  std::string interface;
+  std::string filter;
+  std::string ports;  // "any" or "80,8080"
+  std::vector<std::string> trusted_proxies;
+  std::string account_header;
+  std::string account_path;
+  std::vector<std::string> geo_dbs;
+  std::string events_path;
+};
+
+void add_agent_options(CLI::App& app, AgentOptions& options);
+
+// Loads the config file (if any) and applies the command-line overrides.
+// Prints every error ("file:line: message") to stderr and returns false on
+// any. With no config file, HTTP is detected on any port.
+bool build_config(const AgentOptions& options, AgentConfig& config);
+
+}  // namespace ipattrib::agent

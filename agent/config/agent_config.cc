@@ -1,0 +1,48 @@
+#include "agent/config/agent_config.h"
+
+#include <unistd.h>
+
+namespace ipattrib::agent {
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "unknown-host";
+  return buf;
+}
+
+void parse_agent_section(const toml::table& section, AgentConfig& config, ConfigErrors& errors) {
+  errors.reject_unknown_keys(section, {"id", "gateway", "stats_interval_s"}, "[agent]");
+  if (auto v = errors.get_string(section, "id")) config.identity.id = *v;
+  if (auto v = errors.get_string(section, "gateway")) config.identity.gateway = *v;
+  if (auto v = errors.get_int(section, "stats_interval_s", 0, 86400)) config.stats_interval_s = static_cast<int>(*v);
+}
+
+}  // namespace
+
+AgentConfig default_agent_config() {
+  AgentConfig config;
+  config.identity.id = host_name();
+  config.identity.gateway = config.identity.id;
+  return config;
+}
+
+bool load_agent_config(const std::string& path, AgentConfig& config, ConfigErrors& errors) {
+  const std::optional<toml::table> root = parse_toml_file(path, errors);
+  if (!root) return false;
+  errors.reject_unknown_keys(*root, {"agent", "capture", "http", "flow", "attribution", "geo"}, "the top level");
+  static const toml::table kEmpty;
+  auto section = [&](std::string_view name) -> const toml::table& {
+    const toml::table* t = errors.get_table(*root, name);
+    return t != nullptr ? *t : kEmpty;
+  };
+  parse_agent_section(section("agent"), config, errors);
+  config.capture = parse_capture_config(section("capture"), errors);
+  config.http = parse_http_config(section("http"), errors);
+  config.flow = parse_flow_config(section("flow"), errors);
+  config.attribution = parse_attribution_config(section("attribution"), errors);
+  config.geo = parse_geo_config(section("geo"), errors);
+  return errors.empty();
+}
+
+}  // namespace ipattrib::agent

@@ -1,0 +1,197 @@
+// ipattrib-agent: captures HTTP request heads (live or from a capture file),
+// attributes each to an account and a client IP, geo-resolves it, and writes
+// the events. Exit status: 0 ok, 1 bad configuration or capture error.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/agent_options.h"
+#include "agent/capture/pcap_source.h"
+#include "agent/config/agent_config.h"
+#include "agent/output/event_json_writer.h"
+#include "agent/output/stats_line.h"
+#include "agent/pipeline/packet_pipeline.h"
+
+namespace ipattrib::agent {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_print_stats{false};
+std::atomic<bool> g_reload{false};
+std::atomic<PacketSource*> g_source{nullptr};
+
+extern "C" void on_signal(int signal_number) {
+  switch (signal_number) {
+    case SIGINT:
+    case SIGTERM:
+      g_stop.store(true);
+      if (PacketSource* source = g_source.load()) source->break_loop();
+      break;
+    case SIGUSR1: g_print_stats.store(true); break;
+    case SIGHUP: g_reload.store(true); break;
+    default: break;
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaction(s, &action, nullptr);
+}
+
+class AgentRun {
+ public:
+  AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& source, AccessEventSink& out,
+           EventJsonWriter* writer)
+      : config_(config), geo_(geo), source_(source), writer_(writer), pipeline_(config, geo, out) {}
+
+  int run() {
+    std::array<RawFrame, 64> burst;
+    std::int64_t last_stats_us = now_us();
+    const LinkType link_type = source_.link_type();
+    while (!g_stop.load(std::memory_order_relaxed)) {
+      ReadStatus status = ReadStatus::kFrames;
+      const std::size_t n = source_.read_burst(burst, status);
+      for (std::size_t i = 0; i < n; ++i) pipeline_.process(link_type, burst[i]);
+      if (status == ReadStatus::kEnd) break;
+      if (status == ReadStatus::kError) {
+        spdlog::error("capture failed: {}", source_.error());
+        finish();
+        return 1;
+      }
+      if (n == 0 || ++loops_ % 1024 == 0) service_timers(last_stats_us);
+    }
+    finish();
+    return 0;
+  }
+
+ private:
+  static std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void service_timers(std::int64_t& last_stats_us) {
+    if (g_reload.exchange(false)) {
+      spdlog::info("SIGHUP: reloading geo databases");
+      geo_.reload();
+    }
+    const std::int64_t now = now_us();
+    const std::int64_t geo_interval_us = std::int64_t{config_.geo.reload_check_interval_s} * 1000000;
+    if (geo_interval_us > 0 && now - last_geo_check_us_ >= geo_interval_us) {
+      geo_.check_for_changes();
+      last_geo_check_us_ = now;
+    }
+    const bool interval_due =
+        config_.stats_interval_s > 0 && now - last_stats_us >= std::int64_t{config_.stats_interval_s} * 1000000;
+    if (g_print_stats.exchange(false) || interval_due) {
+      log_stats();
+      last_stats_us = now;
+    }
+  }
+
+  void finish() {
+    pipeline_.finish();
+    if (writer_ != nullptr) writer_->flush();
+    log_stats();
+  }
+
+  void log_stats() const {
+    StatsLine line;
+    source_.report(line);
+    pipeline_.report(line);
+    geo_.report_stats(line);
+    if (writer_ != nullptr) writer_->report(line);
+    spdlog::info("stats: {}", line.to_string());
+  }
+
+  const AgentConfig& config_;
+  GeoResolver& geo_;
+  PacketSource& source_;
+  EventJsonWriter* writer_;
+  PacketPipeline pipeline_;
+  std::uint64_t loops_ = 0;
+  std::int64_t last_geo_check_us_ = now_us();
+};
+
+// Discards events when no --events output is asked for (the measured path).
+class DiscardingSink : public AccessEventSink {
+ public:
+  void on_access(const AccessEvent&) override {}
+};
+
+int run_agent(const AgentOptions& options) {
+  AgentConfig config = default_agent_config();
+  if (!build_config(options, config)) return 1;
+  if (options.check_config) {
+    std::printf("%s: ok\n", options.config_path.empty() ? "command line" : options.config_path.c_str());
+    return 0;
+  }
+
+  GeoResolver geo(config.geo);
+  if (Status s = geo.open(); !s) {
+    spdlog::error("geo: {}", s.message());
+    return 1;
+  }
+
+  Status status;
+  std::unique_ptr<PacketSource> source = config.capture.read_file.empty()
+                                             ? open_pcap_live(config.capture, status)
+                                             : open_pcap_file(config.capture.read_file, config.capture.filter, status);
+  if (!source) {
+    spdlog::error("capture: {}", status.message());
+    return 1;
+  }
+  g_source.store(source.get());
+
+  std::FILE* events_file = nullptr;
+  if (!options.events_path.empty()) {
+    events_file = options.events_path == "-" ? stdout : std::fopen(options.events_path.c_str(), "w");
+    if (events_file == nullptr) {
+      spdlog::error("cannot open events output {}: {}", options.events_path, std::strerror(errno));
+      return 1;
+    }
+  }
+  std::optional<EventJsonWriter> writer;
+  DiscardingSink discard;
+  AccessEventSink* out = &discard;
+  if (events_file != nullptr) out = &writer.emplace(events_file);
+
+  spdlog::info("agent {} (gateway {}) reading {}", config.identity.id, config.identity.gateway,
+               config.capture.read_file.empty() ? "interface " + config.capture.interface
+                                                : "file " + config.capture.read_file);
+  AgentRun run(config, geo, *source, *out, writer ? &*writer : nullptr);
+  const int rc = run.run();
+  g_source.store(nullptr);
+  if (events_file != nullptr && events_file != stdout) std::fclose(events_file);
+  return rc;
+}
+
+}  // namespace
+}  // namespace ipattrib::agent
+
+int main(int argc, char** argv) {
+  using namespace ipattrib::agent;
+  spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  AgentOptions options;
+  CLI::App app{"ipattrib-agent: attributes HTTP requests seen on the network to accounts and client IPs"};
+  add_agent_options(app, options);
+  CLI11_PARSE(app, argc, argv);
+  install_signal_handlers();
+  return run_agent(options);
+}

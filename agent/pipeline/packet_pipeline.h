@@ -1,0 +1,37 @@
+// PacketPipeline: one worker's packet path, wired in order — decode, flow
+// table with client-stream reassembly, HTTP request-stream parsing,
+// attribution, geo enrichment — ending in an AccessEventSink. Owns all of its
+// state; nothing is shared with other pipelines (one per worker thread).
+#pragma once
+
+#include "agent/attribution/attributor.h"
+#include "agent/capture/packet_source.h"
+#include "agent/config/agent_config.h"
+#include "agent/decode/packet_decoder.h"
+#include "agent/flow/flow_table.h"
+#include "agent/pipeline/geo_enricher.h"
+#include "agent/http/request_stream_parser.h"
+#include "ipattrib/stats_sink.h"
+
+namespace ipattrib::agent {
+
+class PacketPipeline {
+ public:
+  // `geo` may hold no databases; `out` receives every attributed request.
+  PacketPipeline(const AgentConfig& config, const GeoResolver& geo, AccessEventSink& out);
+
+  void process(LinkType link_type, const RawFrame& frame);
+  // End of input (offline file) or shutdown: deliver what is still buffered.
+  void finish();
+  void report(StatsSink& sink) const;
+
+ private:
+  GeoEnricher geo_;
+  Attributor attributor_;
+  RequestStreamParser http_;
+  FlowTable flows_;
+  PacketDecoder decoder_;
+  std::int64_t next_expiry_us_ = 0;
+};
+
+}  // namespace ipattrib::agent
