@@ -73,7 +73,8 @@ void apply_overrides(const AgentOptions& o, AgentConfig& config, ConfigErrors& e
     }
   }
   for (const std::string& path : o.geo_dbs) config.geo.add_database(path);
-  if (config.capture.read_file.empty() && config.capture.interface.empty()) {
+  // A config checked for a daemon may leave the capture to the command line.
+  if (!o.check_config && config.capture.read_file.empty() && config.capture.interface.empty()) {
     errors.add(0, "nothing to capture: give --read FILE, --interface NAME, or [capture] in the config");
   }
 }

@@ -12,7 +12,7 @@ PACKAGES=(
   libboost-dev                            # Boost.Lockfree
   libzstd-dev libssl-dev libsqlite3-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 procps
+  iproute2 procps time                    # time: peak RSS in benchmarks
 )
 
 SUDO=""

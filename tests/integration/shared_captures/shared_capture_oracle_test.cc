@@ -41,7 +41,17 @@ struct KnownDifference {
 };
 
 const std::vector<KnownDifference>& known_differences() {
+  // zeek's methods.pcap deliberately sends request lines without an HTTP
+  // version ("GET /HTTP/1.1", "OPTIONS HTTP/1.1", "OPTIONS  \r\n"): two
+  // tokens, not "method SP target SP version" (RFC 9112 section 3). tshark
+  // still reports them; a server answers 400, so no access to an account took
+  // place and the agent counts them as http.bad_request_line instead.
+  static const std::string kNoVersion =
+      "request line without an HTTP version: rejected by servers (400), counted as http.bad_request_line";
   static const std::vector<KnownDifference> kList = {
+      {"zeek__http-methods.pcap", "/HTTP/1.1", true, kNoVersion},
+      {"zeek__http-methods.pcap", "HTTP/1.1", true, kNoVersion},
+      {"zeek__http-methods.pcap", "", true, kNoVersion},
   };
   return kList;
 }
