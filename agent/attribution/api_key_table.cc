@@ -56,11 +56,13 @@ ApiKeyTable ApiKeyTable::parse(std::string_view text, std::vector<LoadError>& er
     const std::size_t newline = text.find('\n');
     const std::string_view line = text.substr(0, newline);
     text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    // A comment may hold any number of words: test for it before counting fields.
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
     if (!split_fields(line, fields, 3)) {
       errors.push_back({line_number, "too many fields (expected: sha256-hex account [principal])"});
       continue;
     }
-    if (fields.empty() || fields.front().front() == '#') continue;
     if (fields.size() < 2) {
       errors.push_back({line_number, "missing account (expected: sha256-hex account [principal])"});
       continue;

@@ -35,7 +35,7 @@ TEST(Sha256HasherTest, KnownVectorAndReuse) {
 TEST(ApiKeyTableTest, ParsesLinesCommentsAndPrincipal) {
   std::vector<ApiKeyTable::LoadError> errors;
   const std::string text =
-      std::string("# comment\n\n") + kDigestOfTest + " acme ci-bot\r\n" + "  " + std::string(64, 'A') + "\tglobex\n";
+      std::string("# comment\n\n  # sha256(key) in hex  account  [principal]\n") + kDigestOfTest + " acme ci-bot\r\n" + "  " + std::string(64, 'A') + "\tglobex\n";
   const ApiKeyTable table = ApiKeyTable::parse(text, errors);
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(table.size(), 2u);
