@@ -1,0 +1,73 @@
+// SqliteLedger: the SQLite LedgerStore (private to collector/ledger/sqlite).
+// Writes (apply_batch, apply_retention) and reads serialise on one mutex
+// over one connection; prepared statements live as long as the connection.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/ledger/ledger_store.h"
+#include "collector/ledger/sqlite/sqlite_ledger_store.h"
+#include "collector/ledger/sqlite/sqlite_statement.h"
+
+namespace ipattrib::collector {
+
+// Bounds of one access chunk: an append rewrites at most this many times,
+// and a time-range query seeks to first_ms >= since - kMaxChunkSpanMs.
+inline constexpr std::uint64_t kMaxChunkAccesses = 512;
+inline constexpr std::int64_t kMaxChunkSpanMs = 24 * 3600 * 1000;
+
+class SqliteLedger final : public LedgerStore {
+ public:
+  ~SqliteLedger() override;
+  Status open(const SqliteLedgerOptions& options);
+
+  Status apply_batch(const RecordBatch& batch, ApplyResult& result) override;
+  Status highest_sequence(const std::string& agent_id, std::uint64_t& sequence) override;
+  Status account_exists(const std::string& account, bool& exists) override;
+  Status account_ips(const AccountIpsQuery& query, Page<IpSummary>& page) override;
+  Status account_accesses(const AccountAccessesQuery& query, AccessPage& page) override;
+  Status network_accounts(const NetworkAccountsQuery& query, Page<IpSummary>& page) override;
+  Status export_account(const std::string& account, AccountExport& out) override;
+  Status apply_retention(std::int64_t cutoff_ms, RetentionResult& result) override;
+
+ private:
+  struct Statements;
+  struct OpenChunk {
+    std::int64_t id = 0;
+    std::int64_t gateway_id = 0;
+    std::int64_t first_ms = 0;
+    std::int64_t last_ms = 0;
+    std::uint64_t count = 0;
+  };
+
+  Status prepare_statements();
+  Status apply_in_transaction(const RecordBatch& batch, ApplyResult& result);
+  Status apply_record(const AttributionRecord& record, std::span<const std::int64_t> times, ApplyResult& result);
+  Status append_times(std::int64_t summary_id, std::int64_t open_chunk_id, std::int64_t gateway_id,
+                      std::span<const std::int64_t> times);
+  Status read_chunk(std::int64_t chunk_id, OpenChunk& chunk, bool& found);
+  Status gateway_id(const std::string& name, std::int64_t& id);
+  Status gateway_name(std::int64_t id, std::string& name);
+  Status read_summaries(SqliteStatement& stmt, std::uint32_t limit, Page<IpSummary>& page);
+  Status read_gateways(std::int64_t summary_id, std::vector<std::string>& names);
+  Status trim_straddling_chunks(std::int64_t cutoff_ms, RetentionResult& result);
+  Status account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page);
+  Status account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page);
+
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<Statements> st_;
+  // Gateway names are few and never deleted; cleared on rollback because a
+  // rolled-back insert's id is not in the file.
+  std::unordered_map<std::string, std::int64_t> gateway_ids_;
+  std::unordered_map<std::int64_t, std::string> gateway_names_;
+};
+
+}  // namespace ipattrib::collector
