@@ -19,8 +19,10 @@ fi
 # Libraries get coverage instrumentation (fuzzer-no-link) so libFuzzer can
 # steer into them; the targets themselves link libFuzzer (tests/fuzz).
 SANITIZE="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+# Bench stays configured (only named targets are built) because the packet-path
+# seed writer replays the traffic generator's capture.
 CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DIPATTRIB_FUZZ=ON -DIPATTRIB_BUILD_TESTS=OFF -DIPATTRIB_BUILD_BENCH=OFF \
+  -DIPATTRIB_FUZZ=ON -DIPATTRIB_BUILD_TESTS=OFF -DIPATTRIB_BUILD_BENCH=ON \
   -DCMAKE_CXX_FLAGS="$SANITIZE" >/dev/null
 
 # Every libFuzzer target: executables named fuzz_* that are not replays.
@@ -30,10 +32,11 @@ if [ "${#TARGETS[@]}" -eq 0 ]; then
   echo "fuzz.sh: no fuzz targets found" >&2
   exit 1
 fi
-cmake --build "$BUILD_DIR" --target write_fuzz_seeds "${TARGETS[@]}"
+cmake --build "$BUILD_DIR" --target write_fuzz_seeds write_packet_path_seeds "${TARGETS[@]}"
 
 CORPUS_ROOT="$BUILD_DIR/corpus"
 "$BUILD_DIR/tests/fuzz/write_fuzz_seeds" "$CORPUS_ROOT"
+"$BUILD_DIR/tests/fuzz/write_packet_path_seeds" "$CORPUS_ROOT" >/dev/null
 for target in "${TARGETS[@]}"; do
   corpus="$CORPUS_ROOT/$target"
   mkdir -p "$corpus" "$BUILD_DIR/crashes/$target"
