@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "common/wire/byte_codec.h"
 
 namespace ipattrib::wire {
