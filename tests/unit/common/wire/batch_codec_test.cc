@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/wire/byte_codec.h"
+#include "common/wire/record_payload.h"
 #include "ipattrib/wire/frame.h"
 
 namespace ipattrib::wire {
@@ -178,6 +179,21 @@ TEST(BatchCodecTest, RealisticBatchBytesPerAccess) {
               frame.size() / 1000.0);
   EXPECT_LT(frame.size(), header.payload_bytes);  // zstd earns its keep
   EXPECT_LT(frame.size() / accesses, 10.0);       // compact: well under a text log line per access
+}
+
+TEST(BatchCodecTest, PayloadMatchesTheWorkedExampleOfProtocolMd) {
+  AttributionRecord r = record("acct-42", "192.0.2.10", {1763890000000, 1763890000000, 1763890000250});
+  r.gateway = "gw-1";
+  r.access_class = RecordClass::kAdmin;
+  r.ip_source = RecordIpSource::kXForwardedFor;
+  r.geo = RecordGeo{"DE", "DE", "", 3320, "DTAG", 0, 1700000000};
+  std::vector<std::uint8_t> payload;
+  ASSERT_TRUE(encode_record_payload({r}, payload, WireLimits()).is_ok());
+  EXPECT_EQ(payload, (std::vector<std::uint8_t>{
+                         0x05, 0x07, 0x61, 0x63, 0x63, 0x74, 0x2d, 0x34, 0x32, 0x00, 0x04, 0x67, 0x77, 0x2d,
+                         0x31, 0x02, 0x44, 0x45, 0x04, 0x44, 0x54, 0x41, 0x47, 0x00, 0x01, 0x02, 0x04, 0xc0,
+                         0x00, 0x02, 0x0a, 0x01, 0x03, 0x03, 0x03, 0x01, 0xf8, 0x19, 0x04, 0x00, 0x80, 0xc4,
+                         0x9f, 0xd5, 0x0c, 0x03, 0x80, 0xc2, 0xcb, 0x80, 0xd6, 0x66, 0x00, 0xfa, 0x01}));
 }
 
 TEST(BatchCodecTest, PeekReadsHeadWithoutPayload) {

@@ -29,6 +29,21 @@ TEST(ControlMessagesTest, HelloRoundTripsAndEveryTruncationFails) {
   EXPECT_FALSE(decode_hello(longer, back).is_ok());
 }
 
+TEST(ControlMessagesTest, MatchesTheWorkedExampleOfProtocolMd) {
+  std::vector<std::uint8_t> frame;
+  ASSERT_TRUE(encode_hello(Hello{"agent-1", "gw-1", "0.1.0", 5, 6}, frame).is_ok());
+  EXPECT_EQ(frame, (std::vector<std::uint8_t>{0x00, 0x00, 0x00, 0x15, 0x01, 0x01, 0x00, 0x00, 0x07, 0x61,
+                                              0x67, 0x65, 0x6e, 0x74, 0x2d, 0x31, 0x04, 0x67, 0x77, 0x2d,
+                                              0x31, 0x05, 0x30, 0x2e, 0x31, 0x2e, 0x30, 0x05, 0x06}));
+  frame.clear();
+  ASSERT_TRUE(encode_hello_ack(HelloAck{4, 16u << 20, "0.1.0"}, frame).is_ok());
+  EXPECT_EQ(frame, (std::vector<std::uint8_t>{0x00, 0x00, 0x00, 0x0b, 0x01, 0x02, 0x00, 0x00, 0x04, 0x80, 0x80,
+                                              0x80, 0x08, 0x05, 0x30, 0x2e, 0x31, 0x2e, 0x30}));
+  frame.clear();
+  ASSERT_TRUE(encode_error(WireError{WireErrorCode::kUnsupportedVersion, "v"}, frame).is_ok());
+  EXPECT_EQ(frame, (std::vector<std::uint8_t>{0x00, 0x00, 0x00, 0x03, 0x01, 0x05, 0x00, 0x00, 0x02, 0x01, 0x76}));
+}
+
 TEST(ControlMessagesTest, HelloRejectsEmptyAgentAndInconsistentRange) {
   std::vector<std::uint8_t> frame;
   EXPECT_FALSE(encode_hello(Hello{"", "gw", "v", 0, 0}, frame).is_ok());
