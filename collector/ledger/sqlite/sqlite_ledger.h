@@ -50,9 +50,10 @@ class SqliteLedger final : public LedgerStore {
   Status prepare_statements();
   Status apply_in_transaction(const RecordBatch& batch, ApplyResult& result);
   Status apply_record(const AttributionRecord& record, std::span<const std::int64_t> times, ApplyResult& result);
-  Status append_times(std::int64_t summary_id, std::int64_t open_chunk_id, std::int64_t gateway_id,
+  Status append_times(std::int64_t summary_id, bool new_summary, std::int64_t gateway_id,
                       std::span<const std::int64_t> times);
-  Status read_chunk(std::int64_t chunk_id, OpenChunk& chunk, bool& found);
+  Status find_open_chunk(std::int64_t summary_id, std::int64_t gateway_id, std::int64_t first_new_ms,
+                         OpenChunk& chunk, bool& found);
   Status gateway_id(const std::string& name, std::int64_t& id);
   Status gateway_name(std::int64_t id, std::string& name);
   Status read_summaries(SqliteStatement& stmt, std::uint32_t limit, Page<IpSummary>& page);
@@ -60,6 +61,9 @@ class SqliteLedger final : public LedgerStore {
   Status trim_straddling_chunks(std::int64_t cutoff_ms, RetentionResult& result);
   Status account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page);
   Status account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page);
+  struct AccessCollector;
+  Status collect_summary_accesses(std::int64_t summary_id, const IpAddress& ip, RecordClass access_class,
+                                  std::int64_t since, std::int64_t until, AccessCollector& collector);
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

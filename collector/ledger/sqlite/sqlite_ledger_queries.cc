@@ -184,67 +184,92 @@ Status SqliteLedger::account_accesses(const AccountAccessesQuery& query, AccessP
   return account_accesses_locked(query, page);
 }
 
-// Decodes the account's chunks in first_ms order and stops as soon as no
-// later chunk can hold an access that sorts into this page, so a page near
-// the start of a long history does not decode the whole history.
+// The earliest `needed` accesses seen so far (in Candidate order), kept
+// loosely: pruned to `needed` when it grows to twice that. Once pruned,
+// `bound` is the time of the needed-th access, and no chunk starting after
+// it can contribute.
+struct SqliteLedger::AccessCollector {
+  std::uint64_t needed = 0;
+  std::vector<Candidate> kept;
+  std::optional<std::int64_t> bound;
+
+  void prune() {
+    if (kept.size() < needed) return;
+    std::sort(kept.begin(), kept.end());
+    kept.resize(needed);
+    bound = kept.back().access.time_ms;
+  }
+};
+
+// Reads one summary's chunks in first_ms order (the primary index order, so
+// no sort) and stops at the first chunk that starts after the bound: a page
+// near the start of a long history does not decode the whole history.
+Status SqliteLedger::collect_summary_accesses(std::int64_t summary_id, const IpAddress& ip, RecordClass access_class,
+                                              std::int64_t since, std::int64_t until, AccessCollector& collector) {
+  SqliteStatement& q = st_->summary_chunks;
+  q.bind_int(1, summary_id)
+      .bind_int(2, since < std::numeric_limits<std::int64_t>::min() + kMaxChunkSpanMs
+                       ? std::numeric_limits<std::int64_t>::min()
+                       : since - kMaxChunkSpanMs)
+      .bind_int(3, until)
+      .bind_int(4, since);
+  std::vector<std::int64_t> times;
+  Status s;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const std::int64_t first_ms = q.column_int(1);
+    if (collector.bound && first_ms > *collector.bound) break;
+    std::string gateway;
+    if (s = gateway_name(q.column_int(0), gateway); !s) break;
+    times.clear();
+    if (!decode_access_times(first_ms, q.column_blob_view(3), static_cast<std::uint64_t>(q.column_int(2)), times)) {
+      s = Status::error(fmt::format("ledger access chunk of summary {} is corrupt", summary_id));
+      break;
+    }
+    for (std::int64_t t : times) {
+      if (t >= since && t <= until) collector.kept.push_back(Candidate{Access{t, ip, access_class, gateway}});
+    }
+    if (collector.kept.size() >= 2 * collector.needed) collector.prune();
+  }
+  if (s && rc != SQLITE_ROW && rc != SQLITE_DONE) s = q.error("reading access chunks");
+  q.reset();
+  return s;
+}
+
 Status SqliteLedger::account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page) {
   page = AccessPage{};
   const std::int64_t since = std::max(query.range.since_ms, query.after.time_ms);
   if (since > query.range.until_ms || query.limit == 0) return Status::ok();
 
-  std::unordered_map<std::int64_t, SummaryKey> summaries;
+  struct Selected {
+    std::int64_t id;
+    SummaryKey key;
+  };
+  std::vector<Selected> summaries;
   SqliteStatement& ids = st_->account_summaries;
   bind_access_selection(ids, query, since);
   int rc;
   while ((rc = ids.step()) == SQLITE_ROW) {
-    summaries.emplace(ids.column_int(0), SummaryKey{ip_from_columns(ids.column_blob_view(1), ids.column_int(2)),
-                                                    static_cast<RecordClass>(ids.column_int(3))});
+    summaries.push_back(Selected{ids.column_int(0), SummaryKey{ip_from_columns(ids.column_blob_view(1), ids.column_int(2)),
+                                                             static_cast<RecordClass>(ids.column_int(3))}});
   }
   Status s = rc == SQLITE_DONE ? Status::ok() : ids.error("reading account summaries");
   ids.reset();
-  if (!s || summaries.empty()) return s;
-
-  // Keep `needed` accesses: those skipped at the cursor's time, the page,
-  // and one more to learn whether another page follows.
-  const std::int64_t cursor_time = query.after.time_ms;
-  const std::uint64_t skip = since == cursor_time ? query.after.skip_at_time : 0;
-  const std::uint64_t needed = skip + query.limit + 1;
-  std::vector<Candidate> kept;
-  std::optional<std::int64_t> bound;  // time of the needed-th access so far
-  std::vector<std::int64_t> times;
-  const std::int64_t chunk_floor = since < std::numeric_limits<std::int64_t>::min() + kMaxChunkSpanMs
-                                       ? std::numeric_limits<std::int64_t>::min()
-                                       : since - kMaxChunkSpanMs;
-  SqliteStatement& chunks = st_->account_chunks;
-  bind_access_selection(chunks, query, since);
-  chunks.bind_int(7, chunk_floor);
-  while ((rc = chunks.step()) == SQLITE_ROW) {
-    const std::int64_t first_ms = chunks.column_int(2);
-    if (bound && first_ms > *bound) break;
-    const auto found = summaries.find(chunks.column_int(0));
-    if (found == summaries.end()) continue;
-    std::string gateway;
-    if (s = gateway_name(chunks.column_int(1), gateway); !s) break;
-    times.clear();
-    if (!decode_access_times(first_ms, chunks.column_blob_view(4), static_cast<std::uint64_t>(chunks.column_int(3)),
-                             times)) {
-      s = Status::error("ledger access chunk is corrupt");
-      break;
-    }
-    for (std::int64_t t : times) {
-      if (t < since || t > query.range.until_ms) continue;
-      kept.push_back(Candidate{Access{t, found->second.ip, found->second.access_class, gateway}});
-    }
-    if (kept.size() >= 2 * needed) {
-      std::sort(kept.begin(), kept.end());
-      kept.resize(needed);
-      bound = kept.back().access.time_ms;
-    }
-  }
-  if (s && rc != SQLITE_ROW && rc != SQLITE_DONE) s = chunks.error("reading access chunks");
-  chunks.reset();
   if (!s) return s;
 
+  // Keep the accesses skipped at the cursor's time, the page, and one more
+  // to learn whether another page follows.
+  const std::int64_t cursor_time = query.after.time_ms;
+  const std::uint64_t skip = since == cursor_time ? query.after.skip_at_time : 0;
+  AccessCollector collector;
+  collector.needed = skip + query.limit + 1;
+  for (const Selected& summary : summaries) {
+    s = collect_summary_accesses(summary.id, summary.key.ip, summary.key.access_class, since, query.range.until_ms,
+                                 collector);
+    if (!s) return s;
+    collector.prune();
+  }
+  std::vector<Candidate>& kept = collector.kept;
   std::sort(kept.begin(), kept.end());
   const std::size_t begin = static_cast<std::size_t>(std::min<std::uint64_t>(skip, kept.size()));
   const std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(skip + query.limit, kept.size()));

@@ -33,11 +33,11 @@ inline constexpr const char kSummaryColumns[] =
 struct SqliteLedger::Statements {
   SqliteStatement begin, commit, rollback;
   SqliteStatement select_sequence, upsert_sequence;
-  SqliteStatement upsert_summary, set_open_chunk, insert_summary_gateway;
-  SqliteStatement select_chunk, append_chunk, insert_chunk;
+  SqliteStatement upsert_summary, insert_summary_gateway;
+  SqliteStatement select_open_chunk, append_chunk, insert_chunk;
   SqliteStatement select_gateway_id, insert_gateway, select_gateway_name;
   SqliteStatement account_exists, account_ips, network_accounts, summary_gateway_names;
-  SqliteStatement account_summaries, account_chunks;
+  SqliteStatement account_summaries, summary_chunks;
   SqliteStatement old_chunk_totals, delete_old_chunks, straddling_chunks, rewrite_chunk;
   SqliteStatement delete_old_summary_gateways, delete_old_summaries;
 };

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "collector/ledger/access_time_codec.h"
 #include "collector/ledger/sqlite/sqlite_ledger.h"
@@ -38,7 +39,7 @@ std::string upsert_summary_sql() {
       "THEN excluded.last_principal ELSE last_principal END"
       ", first_seen_ms = min(first_seen_ms, excluded.first_seen_ms)"
       ", last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)"
-      " RETURNING id, open_chunk_id";
+      " RETURNING id, access_count";
   return sql;
 }
 
@@ -56,6 +57,10 @@ Status validate(const RecordBatch& batch) {
     }
   }
   return Status::ok();
+}
+
+std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
+  return a < std::numeric_limits<std::int64_t>::min() + b ? std::numeric_limits<std::int64_t>::min() : a - b;
 }
 
 std::int64_t now_ms() {
@@ -112,10 +117,13 @@ Status SqliteLedger::prepare_statements() {
        "ON CONFLICT (agent_id) DO UPDATE SET highest_sequence = excluded.highest_sequence, "
        "updated_ms = excluded.updated_ms"},
       {&st_->upsert_summary, upsert_summary_sql()},
-      {&st_->set_open_chunk, "UPDATE summaries SET open_chunk_id = ?2 WHERE id = ?1"},
       {&st_->insert_summary_gateway, "INSERT OR IGNORE INTO summary_gateways (summary_id, gateway_id) VALUES (?1, ?2)"},
-      {&st_->select_chunk, "SELECT gateway_id, first_ms, last_ms, n FROM access_chunks WHERE id = ?1"},
-      {&st_->append_chunk, "UPDATE access_chunks SET times = times || ?2, last_ms = ?3, n = n + ?4 WHERE id = ?1"},
+      {&st_->select_open_chunk,
+       "SELECT id, first_ms, last_ms, n FROM access_chunks WHERE summary_id = ?1 AND gateway_id = ?2 "
+       "AND first_ms >= ?3 ORDER BY first_ms DESC LIMIT 1"},
+      // || yields TEXT, whose length() stops at a NUL byte: cast back to BLOB.
+      {&st_->append_chunk,
+       "UPDATE access_chunks SET times = CAST(times || ?2 AS BLOB), last_ms = ?3, n = n + ?4 WHERE id = ?1"},
       {&st_->insert_chunk,
        "INSERT INTO access_chunks (summary_id, gateway_id, first_ms, last_ms, n, times) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&st_->select_gateway_id, "SELECT id FROM gateways WHERE name = ?1"},
@@ -138,11 +146,9 @@ Status SqliteLedger::prepare_statements() {
        "SELECT id, ip, ip_family, access_class FROM summaries WHERE account = ?1 "
        "AND (?2 < 0 OR (ip = ?3 AND ip_family = ?2)) AND (?4 < 0 OR access_class = ?4) "
        "AND last_seen_ms >= ?5 AND first_seen_ms <= ?6"},
-      {&st_->account_chunks,
-       "SELECT summary_id, gateway_id, first_ms, n, times FROM access_chunks WHERE summary_id IN ("
-       "SELECT id FROM summaries WHERE account = ?1 AND (?2 < 0 OR (ip = ?3 AND ip_family = ?2)) "
-       "AND (?4 < 0 OR access_class = ?4) AND last_seen_ms >= ?5 AND first_seen_ms <= ?6) "
-       "AND first_ms >= ?7 AND first_ms <= ?6 AND last_ms >= ?5 ORDER BY first_ms"},
+      {&st_->summary_chunks,
+       "SELECT gateway_id, first_ms, n, times FROM access_chunks WHERE summary_id = ?1 AND first_ms >= ?2 "
+       "AND first_ms <= ?3 AND last_ms >= ?4 ORDER BY first_ms"},
       {&st_->old_chunk_totals, "SELECT count(*), coalesce(sum(n), 0) FROM access_chunks WHERE last_ms < ?1"},
       {&st_->delete_old_chunks, "DELETE FROM access_chunks WHERE last_ms < ?1"},
       {&st_->straddling_chunks,
@@ -241,41 +247,45 @@ Status SqliteLedger::apply_record(const AttributionRecord& record, std::span<con
     return s;
   }
   const std::int64_t summary_id = u.column_int(0);
-  const bool created = u.column_is_null(1);
-  const std::int64_t open_chunk_id = created ? 0 : u.column_int(1);
+  // An existing summary had at least one access before this record's.
+  const bool created = static_cast<std::size_t>(u.column_int(1)) == times.size();
   u.reset();
   result.summaries_created += created ? 1 : 0;
   st_->insert_summary_gateway.bind_int(1, summary_id).bind_int(2, gateway);
   if (Status s = st_->insert_summary_gateway.run(); !s) return s;
-  if (Status s = append_times(summary_id, open_chunk_id, gateway, times); !s) return s;
+  if (Status s = append_times(summary_id, created, gateway, times); !s) return s;
   result.records_applied += 1;
   result.accesses_applied += times.size();
   return Status::ok();
 }
 
-Status SqliteLedger::read_chunk(std::int64_t chunk_id, OpenChunk& chunk, bool& found) {
-  SqliteStatement& q = st_->select_chunk;
-  q.bind_int(1, chunk_id);
+// The chunk new times for (summary, gateway) could extend: the latest one
+// that started within a chunk span of them.
+Status SqliteLedger::find_open_chunk(std::int64_t summary_id, std::int64_t gateway_id, std::int64_t first_new_ms,
+                                     OpenChunk& chunk, bool& found) {
+  SqliteStatement& q = st_->select_open_chunk;
+  q.bind_int(1, summary_id).bind_int(2, gateway_id).bind_int(3, saturating_sub(first_new_ms, kMaxChunkSpanMs));
   const int rc = q.step();
   found = rc == SQLITE_ROW;
-  if (found) chunk = OpenChunk{chunk_id, q.column_int(0), q.column_int(1), q.column_int(2),
+  if (found) chunk = OpenChunk{q.column_int(0), gateway_id, q.column_int(1), q.column_int(2),
                                static_cast<std::uint64_t>(q.column_int(3))};
   Status s = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::ok() : q.error("reading chunk");
   q.reset();
   return s;
 }
 
-// Extends the summary's latest chunk when the times continue it (same
-// gateway, not earlier, within the chunk bounds); otherwise starts chunks.
-Status SqliteLedger::append_times(std::int64_t summary_id, std::int64_t open_chunk_id, std::int64_t gateway_id,
+// Extends the latest chunk of (summary, gateway) when the times continue it
+// (not earlier, within the chunk bounds); otherwise starts chunks. Chunks are
+// per gateway because a chunk stores one gateway for all its times.
+Status SqliteLedger::append_times(std::int64_t summary_id, bool new_summary, std::int64_t gateway_id,
                                   std::span<const std::int64_t> times) {
   std::string bytes;
   OpenChunk open;
   bool found = false;
-  if (open_chunk_id != 0) {
-    if (Status s = read_chunk(open_chunk_id, open, found); !s) return s;
+  if (!new_summary) {
+    if (Status s = find_open_chunk(summary_id, gateway_id, times.front(), open, found); !s) return s;
   }
-  if (found && open.gateway_id == gateway_id && times.front() >= open.last_ms) {
+  if (found && times.front() >= open.last_ms) {
     std::size_t take = 0;
     while (take < times.size() && open.count + take < kMaxChunkAccesses &&
            times[take] - open.first_ms <= kMaxChunkSpanMs) {
@@ -289,7 +299,6 @@ Status SqliteLedger::append_times(std::int64_t summary_id, std::int64_t open_chu
       times = times.subspan(take);
     }
   }
-  std::int64_t last_chunk_id = 0;
   while (!times.empty()) {
     std::size_t take = 1;
     while (take < times.size() && take < kMaxChunkAccesses && times[take] - times.front() <= kMaxChunkSpanMs) ++take;
@@ -302,12 +311,9 @@ Status SqliteLedger::append_times(std::int64_t summary_id, std::int64_t open_chu
         .bind_int(5, static_cast<std::int64_t>(take))
         .bind_blob(6, bytes);
     if (Status s = st_->insert_chunk.run(); !s) return s;
-    last_chunk_id = sqlite3_last_insert_rowid(db_);
     times = times.subspan(take);
   }
-  if (last_chunk_id == 0) return Status::ok();
-  st_->set_open_chunk.bind_int(1, summary_id).bind_int(2, last_chunk_id);
-  return st_->set_open_chunk.run();
+  return Status::ok();
 }
 
 Status SqliteLedger::gateway_id(const std::string& name, std::int64_t& id) {

@@ -44,7 +44,6 @@ CREATE TABLE summaries (
   l_country BLOB NOT NULL, l_registered_country BLOB NOT NULL, l_subdivision BLOB NOT NULL,
   l_asn INTEGER NOT NULL, l_as_org BLOB NOT NULL, l_anonymizer_flags INTEGER NOT NULL,
   l_db_build_epoch INTEGER NOT NULL,
-  open_chunk_id INTEGER,
   UNIQUE (account, ip, ip_family, access_class)
 );
 CREATE INDEX summaries_by_ip ON summaries (ip, ip_family, account);
