@@ -1,6 +1,8 @@
 // SqliteLedger: the SQLite LedgerStore (private to collector/ledger/sqlite).
-// Writes (apply_batch, apply_retention) and reads serialise on one mutex
-// over one connection; prepared statements live as long as the connection.
+// Two connections to the one WAL file: writes (apply_batch, apply_retention)
+// serialise on the writer, queries on the reader, so an analyst's export
+// never delays the commit an agent waits for. Prepared statements live as
+// long as their connection.
 #pragma once
 
 #include <sqlite3.h>
@@ -47,7 +49,15 @@ class SqliteLedger final : public LedgerStore {
     std::uint64_t count = 0;
   };
 
-  Status prepare_statements();
+  // One SQLite connection with its statements; used by one thread at a time.
+  struct Connection {
+    std::mutex mutex;
+    sqlite3* db = nullptr;
+    std::unique_ptr<Statements> st;
+  };
+
+  Status open_connection(const SqliteLedgerOptions& options, Connection& connection);
+  Status prepare_statements(Connection& connection);
   Status apply_in_transaction(const RecordBatch& batch, ApplyResult& result);
   Status apply_record(const AttributionRecord& record, std::span<const std::int64_t> times, ApplyResult& result);
   Status append_times(std::int64_t summary_id, bool new_summary, std::int64_t gateway_id,
@@ -61,17 +71,18 @@ class SqliteLedger final : public LedgerStore {
   Status trim_straddling_chunks(std::int64_t cutoff_ms, RetentionResult& result);
   Status account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page);
   Status account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page);
+  Status export_account_locked(const std::string& account, AccountExport& out);
   struct AccessCollector;
   Status collect_summary_accesses(std::int64_t summary_id, const IpAddress& ip, RecordClass access_class,
                                   std::int64_t since, std::int64_t until, AccessCollector& collector);
 
-  std::mutex mutex_;
-  sqlite3* db_ = nullptr;
-  std::unique_ptr<Statements> st_;
-  // Gateway names are few and never deleted; cleared on rollback because a
-  // rolled-back insert's id is not in the file.
-  std::unordered_map<std::string, std::int64_t> gateway_ids_;
-  std::unordered_map<std::int64_t, std::string> gateway_names_;
+  Connection writer_;
+  Connection reader_;
+  // Gateway names are few and never deleted. The writer's cache is cleared
+  // on rollback because a rolled-back insert's id is not in the file; the
+  // reader only ever sees committed ids.
+  std::unordered_map<std::string, std::int64_t> gateway_ids_;     // writer_
+  std::unordered_map<std::int64_t, std::string> gateway_names_;   // reader_
 };
 
 }  // namespace ipattrib::collector

@@ -92,8 +92,8 @@ IpSummary read_summary(const SqliteStatement& s) {
 }
 
 Status SqliteLedger::account_exists(const std::string& account, bool& exists) {
-  std::lock_guard lock(mutex_);
-  SqliteStatement& q = st_->account_exists;
+  std::lock_guard lock(reader_.mutex);
+  SqliteStatement& q = reader_.st->account_exists;
   q.bind_blob(1, account);
   const int rc = q.step();
   exists = rc == SQLITE_ROW;
@@ -123,7 +123,7 @@ Status SqliteLedger::read_summaries(SqliteStatement& stmt, std::uint32_t limit, 
 }
 
 Status SqliteLedger::read_gateways(std::int64_t summary_id, std::vector<std::string>& names) {
-  SqliteStatement& q = st_->summary_gateway_names;
+  SqliteStatement& q = reader_.st->summary_gateway_names;
   q.bind_int(1, summary_id);
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) names.push_back(q.column_blob(0));
@@ -137,7 +137,7 @@ Status SqliteLedger::gateway_name(std::int64_t id, std::string& name) {
     name = it->second;
     return Status::ok();
   }
-  SqliteStatement& q = st_->select_gateway_name;
+  SqliteStatement& q = reader_.st->select_gateway_name;
   q.bind_int(1, id);
   const int rc = q.step();
   name = rc == SQLITE_ROW ? q.column_blob(0) : std::string();
@@ -148,12 +148,12 @@ Status SqliteLedger::gateway_name(std::int64_t id, std::string& name) {
 }
 
 Status SqliteLedger::account_ips(const AccountIpsQuery& query, Page<IpSummary>& page) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(reader_.mutex);
   return account_ips_locked(query, page);
 }
 
 Status SqliteLedger::account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page) {
-  SqliteStatement& q = st_->account_ips;
+  SqliteStatement& q = reader_.st->account_ips;
   q.bind_blob(1, query.account)
       .bind_int(2, query.range.since_ms)
       .bind_int(3, query.range.until_ms)
@@ -167,8 +167,8 @@ Status SqliteLedger::account_ips_locked(const AccountIpsQuery& query, Page<IpSum
 Status SqliteLedger::network_accounts(const NetworkAccountsQuery& query, Page<IpSummary>& page) {
   if (!query.network.network.is_set()) return Status::error("network query without an address");
   const auto [low, high] = network_bounds(query.network);
-  std::lock_guard lock(mutex_);
-  SqliteStatement& q = st_->network_accounts;
+  std::lock_guard lock(reader_.mutex);
+  SqliteStatement& q = reader_.st->network_accounts;
   q.bind_blob(1, low)
       .bind_blob(2, high)
       .bind_int(3, ip_family_of(query.network.network))
@@ -180,7 +180,7 @@ Status SqliteLedger::network_accounts(const NetworkAccountsQuery& query, Page<Ip
 }
 
 Status SqliteLedger::account_accesses(const AccountAccessesQuery& query, AccessPage& page) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(reader_.mutex);
   return account_accesses_locked(query, page);
 }
 
@@ -206,7 +206,7 @@ struct SqliteLedger::AccessCollector {
 // near the start of a long history does not decode the whole history.
 Status SqliteLedger::collect_summary_accesses(std::int64_t summary_id, const IpAddress& ip, RecordClass access_class,
                                               std::int64_t since, std::int64_t until, AccessCollector& collector) {
-  SqliteStatement& q = st_->summary_chunks;
+  SqliteStatement& q = reader_.st->summary_chunks;
   q.bind_int(1, summary_id)
       .bind_int(2, since < std::numeric_limits<std::int64_t>::min() + kMaxChunkSpanMs
                        ? std::numeric_limits<std::int64_t>::min()
@@ -246,7 +246,7 @@ Status SqliteLedger::account_accesses_locked(const AccountAccessesQuery& query, 
     SummaryKey key;
   };
   std::vector<Selected> summaries;
-  SqliteStatement& ids = st_->account_summaries;
+  SqliteStatement& ids = reader_.st->account_summaries;
   bind_access_selection(ids, query, since);
   int rc;
   while ((rc = ids.step()) == SQLITE_ROW) {
@@ -283,9 +283,19 @@ Status SqliteLedger::account_accesses_locked(const AccountAccessesQuery& query, 
   return Status::ok();
 }
 
+// One read transaction: the summaries and accesses come from one snapshot
+// even while batches commit.
 Status SqliteLedger::export_account(const std::string& account, AccountExport& out) {
   out = AccountExport{};
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(reader_.mutex);
+  if (Status s = sqlite_exec(reader_.db, "BEGIN"); !s) return s;
+  Status s = export_account_locked(account, out);
+  sqlite_exec(reader_.db, "COMMIT");  // nothing was written; ends the snapshot
+  if (!s) out = AccountExport{};
+  return s;
+}
+
+Status SqliteLedger::export_account_locked(const std::string& account, AccountExport& out) {
   AccountIpsQuery ips;
   ips.account = account;
   ips.limit = 10000;

@@ -78,95 +78,110 @@ Status open_sqlite_ledger_store(const SqliteLedgerOptions& options, std::unique_
 }
 
 SqliteLedger::~SqliteLedger() {
-  st_.reset();  // statements must be finalised before the connection closes
-  sqlite3_close(db_);
+  for (Connection* c : {&reader_, &writer_}) {
+    c->st.reset();  // statements must be finalised before the connection closes
+    sqlite3_close(c->db);
+  }
+}
+
+Status SqliteLedger::open_connection(const SqliteLedgerOptions& options, Connection& connection) {
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(options.path.c_str(), &connection.db, flags, nullptr) != SQLITE_OK) {
+    return Status::error(fmt::format("cannot open ledger {}: {}", options.path,
+                                     connection.db != nullptr ? sqlite3_errmsg(connection.db) : "out of memory"));
+  }
+  sqlite3_busy_timeout(connection.db, static_cast<int>(options.busy_timeout_ms));
+  sqlite3_extended_result_codes(connection.db, 1);
+  return Status::ok();
 }
 
 Status SqliteLedger::open(const SqliteLedgerOptions& options) {
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(options.path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    return Status::error(fmt::format("cannot open ledger {}: {}", options.path,
-                                     db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
-  }
-  sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout_ms));
-  sqlite3_extended_result_codes(db_, 1);
+  if (Status s = open_connection(options, writer_); !s) return s;
+  sqlite3* db = writer_.db;
   // WAL: readers do not block the writer. synchronous=FULL: in WAL mode
   // NORMAL skips the fsync at commit, so a power loss could drop the last
   // committed batches — batches the agent has already seen acknowledged and
   // deleted from its spool. FULL fsyncs the WAL on every commit; with one
   // commit per agent batch that costs little.
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = OFF"}) {
-    if (Status s = sqlite_exec(db_, pragma); !s) {
+    if (Status s = sqlite_exec(db, pragma); !s) {
       return Status::error(fmt::format("ledger {}: {}", options.path, s.message()));
     }
   }
-  if (Status s = migrate_sqlite_ledger(db_); !s) return Status::error(fmt::format("ledger {}: {}", options.path, s.message()));
-  return prepare_statements();
+  if (Status s = migrate_sqlite_ledger(db); !s) {
+    return Status::error(fmt::format("ledger {}: {}", options.path, s.message()));
+  }
+  if (Status s = open_connection(options, reader_); !s) return s;
+  if (Status s = sqlite_exec(reader_.db, "PRAGMA query_only = ON"); !s) return s;
+  if (Status s = prepare_statements(writer_); !s) return s;
+  return prepare_statements(reader_);
 }
 
-Status SqliteLedger::prepare_statements() {
-  st_ = std::make_unique<Statements>();
+// Both connections prepare every statement; each uses only its own kind.
+Status SqliteLedger::prepare_statements(Connection& connection) {
+  connection.st = std::make_unique<Statements>();
+  Statements& st = *connection.st;
   const std::string summary_select = fmt::format("SELECT {} FROM summaries ", kSummaryColumns);
   const std::pair<SqliteStatement*, std::string> all[] = {
-      {&st_->begin, "BEGIN IMMEDIATE"},
-      {&st_->commit, "COMMIT"},
-      {&st_->rollback, "ROLLBACK"},
-      {&st_->select_sequence, "SELECT highest_sequence FROM agent_sequences WHERE agent_id = ?1"},
-      {&st_->upsert_sequence,
+      {&st.begin, "BEGIN IMMEDIATE"},
+      {&st.commit, "COMMIT"},
+      {&st.rollback, "ROLLBACK"},
+      {&st.select_sequence, "SELECT highest_sequence FROM agent_sequences WHERE agent_id = ?1"},
+      {&st.upsert_sequence,
        "INSERT INTO agent_sequences (agent_id, highest_sequence, updated_ms) VALUES (?1, ?2, ?3) "
        "ON CONFLICT (agent_id) DO UPDATE SET highest_sequence = excluded.highest_sequence, "
        "updated_ms = excluded.updated_ms"},
-      {&st_->upsert_summary, upsert_summary_sql()},
-      {&st_->insert_summary_gateway, "INSERT OR IGNORE INTO summary_gateways (summary_id, gateway_id) VALUES (?1, ?2)"},
-      {&st_->select_open_chunk,
+      {&st.upsert_summary, upsert_summary_sql()},
+      {&st.insert_summary_gateway, "INSERT OR IGNORE INTO summary_gateways (summary_id, gateway_id) VALUES (?1, ?2)"},
+      {&st.select_open_chunk,
        "SELECT id, first_ms, last_ms, n FROM access_chunks WHERE summary_id = ?1 AND gateway_id = ?2 "
        "AND first_ms >= ?3 ORDER BY first_ms DESC LIMIT 1"},
       // || yields TEXT, whose length() stops at a NUL byte: cast back to BLOB.
-      {&st_->append_chunk,
+      {&st.append_chunk,
        "UPDATE access_chunks SET times = CAST(times || ?2 AS BLOB), last_ms = ?3, n = n + ?4 WHERE id = ?1"},
-      {&st_->insert_chunk,
+      {&st.insert_chunk,
        "INSERT INTO access_chunks (summary_id, gateway_id, first_ms, last_ms, n, times) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-      {&st_->select_gateway_id, "SELECT id FROM gateways WHERE name = ?1"},
-      {&st_->insert_gateway, "INSERT INTO gateways (name) VALUES (?1)"},
-      {&st_->select_gateway_name, "SELECT name FROM gateways WHERE id = ?1"},
-      {&st_->account_exists, "SELECT 1 FROM summaries WHERE account = ?1 LIMIT 1"},
-      {&st_->account_ips,
+      {&st.select_gateway_id, "SELECT id FROM gateways WHERE name = ?1"},
+      {&st.insert_gateway, "INSERT INTO gateways (name) VALUES (?1)"},
+      {&st.select_gateway_name, "SELECT name FROM gateways WHERE id = ?1"},
+      {&st.account_exists, "SELECT 1 FROM summaries WHERE account = ?1 LIMIT 1"},
+      {&st.account_ips,
        summary_select +
            "WHERE account = ?1 AND last_seen_ms >= ?2 AND first_seen_ms <= ?3 AND (?4 < 0 OR access_class = ?4) "
            "AND (length(?5) = 0 OR f_country = ?5 OR l_country = ?5) "
            "ORDER BY ip, ip_family, access_class LIMIT ?6 OFFSET ?7"},
-      {&st_->network_accounts,
+      {&st.network_accounts,
        summary_select +
            "WHERE ip >= ?1 AND ip <= ?2 AND ip_family = ?3 AND last_seen_ms >= ?4 AND first_seen_ms <= ?5 "
            "ORDER BY ip, account, access_class LIMIT ?6 OFFSET ?7"},
-      {&st_->summary_gateway_names,
+      {&st.summary_gateway_names,
        "SELECT g.name FROM summary_gateways AS sg JOIN gateways AS g ON g.id = sg.gateway_id "
        "WHERE sg.summary_id = ?1 ORDER BY g.name"},
-      {&st_->account_summaries,
+      {&st.account_summaries,
        "SELECT id, ip, ip_family, access_class FROM summaries WHERE account = ?1 "
        "AND (?2 < 0 OR (ip = ?3 AND ip_family = ?2)) AND (?4 < 0 OR access_class = ?4) "
        "AND last_seen_ms >= ?5 AND first_seen_ms <= ?6"},
-      {&st_->summary_chunks,
+      {&st.summary_chunks,
        "SELECT gateway_id, first_ms, n, times FROM access_chunks WHERE summary_id = ?1 AND first_ms >= ?2 "
        "AND first_ms <= ?3 AND last_ms >= ?4 ORDER BY first_ms"},
-      {&st_->old_chunk_totals, "SELECT count(*), coalesce(sum(n), 0) FROM access_chunks WHERE last_ms < ?1"},
-      {&st_->delete_old_chunks, "DELETE FROM access_chunks WHERE last_ms < ?1"},
-      {&st_->straddling_chunks,
+      {&st.old_chunk_totals, "SELECT count(*), coalesce(sum(n), 0) FROM access_chunks WHERE last_ms < ?1"},
+      {&st.delete_old_chunks, "DELETE FROM access_chunks WHERE last_ms < ?1"},
+      {&st.straddling_chunks,
        "SELECT id, first_ms, n, times FROM access_chunks WHERE first_ms < ?1 AND last_ms >= ?1"},
-      {&st_->rewrite_chunk, "UPDATE access_chunks SET first_ms = ?2, n = ?3, times = ?4 WHERE id = ?1"},
-      {&st_->delete_old_summary_gateways,
+      {&st.rewrite_chunk, "UPDATE access_chunks SET first_ms = ?2, n = ?3, times = ?4 WHERE id = ?1"},
+      {&st.delete_old_summary_gateways,
        "DELETE FROM summary_gateways WHERE summary_id IN (SELECT id FROM summaries WHERE last_seen_ms < ?1)"},
-      {&st_->delete_old_summaries, "DELETE FROM summaries WHERE last_seen_ms < ?1"},
+      {&st.delete_old_summaries, "DELETE FROM summaries WHERE last_seen_ms < ?1"},
   };
   for (const auto& [stmt, sql] : all) {
-    if (Status s = stmt->prepare(db_, sql); !s) return s;
+    if (Status s = stmt->prepare(connection.db, sql); !s) return s;
   }
   return Status::ok();
 }
 
 Status SqliteLedger::highest_sequence(const std::string& agent_id, std::uint64_t& sequence) {
-  std::lock_guard lock(mutex_);
-  SqliteStatement& q = st_->select_sequence;
+  std::lock_guard lock(reader_.mutex);
+  SqliteStatement& q = reader_.st->select_sequence;
   q.bind_blob(1, agent_id);
   const int rc = q.step();
   sequence = rc == SQLITE_ROW ? static_cast<std::uint64_t>(q.column_int(0)) : 0;
@@ -178,12 +193,12 @@ Status SqliteLedger::highest_sequence(const std::string& agent_id, std::uint64_t
 Status SqliteLedger::apply_batch(const RecordBatch& batch, ApplyResult& result) {
   result = ApplyResult{};
   if (Status s = validate(batch); !s) return s;
-  std::lock_guard lock(mutex_);
-  if (Status s = st_->begin.run(); !s) return s;
+  std::lock_guard lock(writer_.mutex);
+  if (Status s = writer_.st->begin.run(); !s) return s;
   Status s = apply_in_transaction(batch, result);
-  if (s) s = st_->commit.run();
+  if (s) s = writer_.st->commit.run();
   if (!s) {
-    st_->rollback.run();
+    writer_.st->rollback.run();
     gateway_ids_.clear();
     gateway_names_.clear();
     result = ApplyResult{};
@@ -192,7 +207,7 @@ Status SqliteLedger::apply_batch(const RecordBatch& batch, ApplyResult& result) 
 }
 
 Status SqliteLedger::apply_in_transaction(const RecordBatch& batch, ApplyResult& result) {
-  SqliteStatement& q = st_->select_sequence;
+  SqliteStatement& q = writer_.st->select_sequence;
   q.bind_blob(1, batch.agent_id);
   const int rc = q.step();
   const std::uint64_t highest = rc == SQLITE_ROW ? static_cast<std::uint64_t>(q.column_int(0)) : 0;
@@ -212,10 +227,10 @@ Status SqliteLedger::apply_in_transaction(const RecordBatch& batch, ApplyResult&
     }
     if (Status s = apply_record(record, times, result); !s) return s;
   }
-  st_->upsert_sequence.bind_blob(1, batch.agent_id)
+  writer_.st->upsert_sequence.bind_blob(1, batch.agent_id)
       .bind_int(2, static_cast<std::int64_t>(batch.sequence))
       .bind_int(3, now_ms());
-  return st_->upsert_sequence.run();
+  return writer_.st->upsert_sequence.run();
 }
 
 Status SqliteLedger::apply_record(const AttributionRecord& record, std::span<const std::int64_t> times,
@@ -224,7 +239,7 @@ Status SqliteLedger::apply_record(const AttributionRecord& record, std::span<con
   if (Status s = gateway_id(record.gateway, gateway); !s) return s;
   const auto& ip = record.client_ip.bytes();
   const RecordGeo& geo = record.geo;
-  SqliteStatement& u = st_->upsert_summary;
+  SqliteStatement& u = writer_.st->upsert_summary;
   u.bind_blob(1, record.account)
       .bind_blob(2, std::string_view(reinterpret_cast<const char*>(ip.data()), ip.size()))
       .bind_int(3, ip_family_of(record.client_ip))
@@ -251,8 +266,8 @@ Status SqliteLedger::apply_record(const AttributionRecord& record, std::span<con
   const bool created = static_cast<std::size_t>(u.column_int(1)) == times.size();
   u.reset();
   result.summaries_created += created ? 1 : 0;
-  st_->insert_summary_gateway.bind_int(1, summary_id).bind_int(2, gateway);
-  if (Status s = st_->insert_summary_gateway.run(); !s) return s;
+  writer_.st->insert_summary_gateway.bind_int(1, summary_id).bind_int(2, gateway);
+  if (Status s = writer_.st->insert_summary_gateway.run(); !s) return s;
   if (Status s = append_times(summary_id, created, gateway, times); !s) return s;
   result.records_applied += 1;
   result.accesses_applied += times.size();
@@ -263,7 +278,7 @@ Status SqliteLedger::apply_record(const AttributionRecord& record, std::span<con
 // that started within a chunk span of them.
 Status SqliteLedger::find_open_chunk(std::int64_t summary_id, std::int64_t gateway_id, std::int64_t first_new_ms,
                                      OpenChunk& chunk, bool& found) {
-  SqliteStatement& q = st_->select_open_chunk;
+  SqliteStatement& q = writer_.st->select_open_chunk;
   q.bind_int(1, summary_id).bind_int(2, gateway_id).bind_int(3, saturating_sub(first_new_ms, kMaxChunkSpanMs));
   const int rc = q.step();
   found = rc == SQLITE_ROW;
@@ -293,9 +308,9 @@ Status SqliteLedger::append_times(std::int64_t summary_id, bool new_summary, std
     }
     if (take > 0) {
       encode_access_times(open.last_ms, times.first(take), bytes);
-      st_->append_chunk.bind_int(1, open.id).bind_blob(2, bytes).bind_int(3, times[take - 1]).bind_int(
+      writer_.st->append_chunk.bind_int(1, open.id).bind_blob(2, bytes).bind_int(3, times[take - 1]).bind_int(
           4, static_cast<std::int64_t>(take));
-      if (Status s = st_->append_chunk.run(); !s) return s;
+      if (Status s = writer_.st->append_chunk.run(); !s) return s;
       times = times.subspan(take);
     }
   }
@@ -304,13 +319,13 @@ Status SqliteLedger::append_times(std::int64_t summary_id, bool new_summary, std
     while (take < times.size() && take < kMaxChunkAccesses && times[take] - times.front() <= kMaxChunkSpanMs) ++take;
     bytes.clear();
     encode_access_times(times.front(), times.first(take), bytes);
-    st_->insert_chunk.bind_int(1, summary_id)
+    writer_.st->insert_chunk.bind_int(1, summary_id)
         .bind_int(2, gateway_id)
         .bind_int(3, times.front())
         .bind_int(4, times[take - 1])
         .bind_int(5, static_cast<std::int64_t>(take))
         .bind_blob(6, bytes);
-    if (Status s = st_->insert_chunk.run(); !s) return s;
+    if (Status s = writer_.st->insert_chunk.run(); !s) return s;
     times = times.subspan(take);
   }
   return Status::ok();
@@ -321,16 +336,16 @@ Status SqliteLedger::gateway_id(const std::string& name, std::int64_t& id) {
     id = it->second;
     return Status::ok();
   }
-  SqliteStatement& q = st_->select_gateway_id;
+  SqliteStatement& q = writer_.st->select_gateway_id;
   q.bind_blob(1, name);
   const int rc = q.step();
   id = rc == SQLITE_ROW ? q.column_int(0) : 0;
   q.reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.error("reading gateway");
   if (rc == SQLITE_DONE) {
-    st_->insert_gateway.bind_blob(1, name);
-    if (Status s = st_->insert_gateway.run(); !s) return s;
-    id = sqlite3_last_insert_rowid(db_);
+    writer_.st->insert_gateway.bind_blob(1, name);
+    if (Status s = writer_.st->insert_gateway.run(); !s) return s;
+    id = sqlite3_last_insert_rowid(writer_.db);
   }
   gateway_ids_.emplace(name, id);
   return Status::ok();
@@ -338,10 +353,10 @@ Status SqliteLedger::gateway_id(const std::string& name, std::int64_t& id) {
 
 Status SqliteLedger::apply_retention(std::int64_t cutoff_ms, RetentionResult& result) {
   result = RetentionResult{};
-  std::lock_guard lock(mutex_);
-  if (Status s = st_->begin.run(); !s) return s;
+  std::lock_guard lock(writer_.mutex);
+  if (Status s = writer_.st->begin.run(); !s) return s;
   Status s;
-  SqliteStatement& totals = st_->old_chunk_totals;
+  SqliteStatement& totals = writer_.st->old_chunk_totals;
   totals.bind_int(1, cutoff_ms);
   if (totals.step() == SQLITE_ROW) {
     result.accesses_deleted = static_cast<std::uint64_t>(totals.column_int(1));
@@ -350,22 +365,22 @@ Status SqliteLedger::apply_retention(std::int64_t cutoff_ms, RetentionResult& re
   }
   totals.reset();
   if (s) {
-    st_->delete_old_chunks.bind_int(1, cutoff_ms);
-    s = st_->delete_old_chunks.run();
+    writer_.st->delete_old_chunks.bind_int(1, cutoff_ms);
+    s = writer_.st->delete_old_chunks.run();
   }
   if (s) s = trim_straddling_chunks(cutoff_ms, result);
   if (s) {
-    st_->delete_old_summary_gateways.bind_int(1, cutoff_ms);
-    s = st_->delete_old_summary_gateways.run();
+    writer_.st->delete_old_summary_gateways.bind_int(1, cutoff_ms);
+    s = writer_.st->delete_old_summary_gateways.run();
   }
   if (s) {
-    st_->delete_old_summaries.bind_int(1, cutoff_ms);
-    s = st_->delete_old_summaries.run();
-    result.summaries_deleted = static_cast<std::uint64_t>(sqlite3_changes64(db_));
+    writer_.st->delete_old_summaries.bind_int(1, cutoff_ms);
+    s = writer_.st->delete_old_summaries.run();
+    result.summaries_deleted = static_cast<std::uint64_t>(sqlite3_changes64(writer_.db));
   }
-  if (s) s = st_->commit.run();
+  if (s) s = writer_.st->commit.run();
   if (!s) {
-    st_->rollback.run();
+    writer_.st->rollback.run();
     result = RetentionResult{};
   }
   return s;
@@ -379,7 +394,7 @@ Status SqliteLedger::trim_straddling_chunks(std::int64_t cutoff_ms, RetentionRes
     std::string bytes;
   };
   std::vector<Trimmed> rewrites;
-  SqliteStatement& q = st_->straddling_chunks;
+  SqliteStatement& q = writer_.st->straddling_chunks;
   q.bind_int(1, cutoff_ms);
   std::vector<std::int64_t> times;
   int rc;
@@ -401,9 +416,9 @@ Status SqliteLedger::trim_straddling_chunks(std::int64_t cutoff_ms, RetentionRes
   q.reset();
   for (const Trimmed& t : rewrites) {
     if (!s) break;
-    st_->rewrite_chunk.bind_int(1, t.id).bind_int(2, t.first_ms).bind_int(3, static_cast<std::int64_t>(t.n)).bind_blob(
+    writer_.st->rewrite_chunk.bind_int(1, t.id).bind_int(2, t.first_ms).bind_int(3, static_cast<std::int64_t>(t.n)).bind_blob(
         4, t.bytes);
-    s = st_->rewrite_chunk.run();
+    s = writer_.st->rewrite_chunk.run();
   }
   return s;
 }
