@@ -87,7 +87,9 @@ struct Percentiles {
 
 Percentiles percentiles(std::vector<double> us) {
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(us.size())))]; };
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(us.size())))];
+  };
   return {at(0.50), at(0.99), us.back()};
 }
 
@@ -127,7 +129,8 @@ int run(std::uint64_t target_accesses, std::string path) {
   std::vector<double> apply_us;
   for (std::uint64_t b = 0; b < batches; ++b) {
     const int agent = static_cast<int>(b % kAgents);
-    const std::int64_t window = kStartMs + static_cast<std::int64_t>(b) * (kSpanMs / static_cast<std::int64_t>(batches));
+    const std::int64_t window =
+        kStartMs + static_cast<std::int64_t>(b) * (kSpanMs / static_cast<std::int64_t>(batches));
     const RecordBatch batch = make_batch(agent, ++sequence[agent], window, accounts, rng, accesses);
     records += batch.records.size();
     ApplyResult result;

@@ -18,8 +18,10 @@ LedgerConfig parse_ledger_config(const toml::table& section, ConfigErrors& error
       config.sqlite_path = *path;
     }
   }
-  if (auto n = errors.get_int(section, "busy_timeout_ms", 0, 600000)) config.busy_timeout_ms = static_cast<std::uint32_t>(*n);
-  if (auto n = errors.get_int(section, "retention_days", 0, 36500)) config.retention_days = static_cast<std::uint32_t>(*n);
+  if (auto n = errors.get_int(section, "busy_timeout_ms", 0, 600000))
+    config.busy_timeout_ms = static_cast<std::uint32_t>(*n);
+  if (auto n = errors.get_int(section, "retention_days", 0, 36500))
+    config.retention_days = static_cast<std::uint32_t>(*n);
   if (auto n = errors.get_int(section, "retention_interval_s", 60, 604800)) {
     config.retention_interval_s = static_cast<std::uint32_t>(*n);
   }

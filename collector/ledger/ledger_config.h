@@ -19,8 +19,8 @@ struct LedgerConfig {
   std::uint32_t busy_timeout_ms = 5000;              // busy_timeout_ms, 0..600000
   // Access detail and summaries are deleted this many days after their last
   // access (the reported CIP rule: two years). 0 keeps everything.
-  std::uint32_t retention_days = 730;          // retention_days, 0..36500
-  std::uint32_t retention_interval_s = 3600;   // retention_interval_s: how often the retention job runs, 60..604800
+  std::uint32_t retention_days = 730;         // retention_days, 0..36500
+  std::uint32_t retention_interval_s = 3600;  // retention_interval_s: how often the retention job runs, 60..604800
 };
 
 // Parses the [ledger] table; records file:line errors and rejects unknown keys.

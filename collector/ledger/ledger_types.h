@@ -47,8 +47,8 @@ struct IpSummary {
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::uint64_t access_count = 0;
-  RecordGeo first_geo;  // as resolved at first sight
-  RecordGeo last_geo;   // as resolved at last sight
+  RecordGeo first_geo;                // as resolved at first sight
+  RecordGeo last_geo;                 // as resolved at last sight
   std::vector<std::string> gateways;  // sorted, distinct
   std::string last_principal;         // latest non-empty principal, "" if none
   friend bool operator==(const IpSummary&, const IpSummary&) = default;

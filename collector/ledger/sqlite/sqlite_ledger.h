@@ -62,8 +62,8 @@ class SqliteLedger final : public LedgerStore {
   Status apply_record(const AttributionRecord& record, std::span<const std::int64_t> times, ApplyResult& result);
   Status append_times(std::int64_t summary_id, bool new_summary, std::int64_t gateway_id,
                       std::span<const std::int64_t> times);
-  Status find_open_chunk(std::int64_t summary_id, std::int64_t gateway_id, std::int64_t first_new_ms,
-                         OpenChunk& chunk, bool& found);
+  Status find_open_chunk(std::int64_t summary_id, std::int64_t gateway_id, std::int64_t first_new_ms, OpenChunk& chunk,
+                         bool& found);
   Status gateway_id(const std::string& name, std::int64_t& id);
   Status gateway_name(std::int64_t id, std::string& name);
   Status read_summaries(SqliteStatement& stmt, std::uint32_t limit, Page<IpSummary>& page);
@@ -81,8 +81,8 @@ class SqliteLedger final : public LedgerStore {
   // Gateway names are few and never deleted. The writer's cache is cleared
   // on rollback because a rolled-back insert's id is not in the file; the
   // reader only ever sees committed ids.
-  std::unordered_map<std::string, std::int64_t> gateway_ids_;     // writer_
-  std::unordered_map<std::int64_t, std::string> gateway_names_;   // reader_
+  std::unordered_map<std::string, std::int64_t> gateway_ids_;    // writer_
+  std::unordered_map<std::int64_t, std::string> gateway_names_;  // reader_
 };
 
 }  // namespace ipattrib::collector

@@ -250,8 +250,9 @@ Status SqliteLedger::account_accesses_locked(const AccountAccessesQuery& query, 
   bind_access_selection(ids, query, since);
   int rc;
   while ((rc = ids.step()) == SQLITE_ROW) {
-    summaries.push_back(Selected{ids.column_int(0), SummaryKey{ip_from_columns(ids.column_blob_view(1), ids.column_int(2)),
-                                                             static_cast<RecordClass>(ids.column_int(3))}});
+    summaries.push_back(
+        Selected{ids.column_int(0), SummaryKey{ip_from_columns(ids.column_blob_view(1), ids.column_int(2)),
+                                               static_cast<RecordClass>(ids.column_int(3))}});
   }
   Status s = rc == SQLITE_DONE ? Status::ok() : ids.error("reading account summaries");
   ids.reset();

@@ -18,7 +18,7 @@ enum SummaryColumn : int {
   kColFirstSeen,
   kColLastSeen,
   kColCount,
-  kColFirstGeo,                // 7 geo columns
+  kColFirstGeo,                    // 7 geo columns
   kColLastGeo = kColFirstGeo + 7,  // 7 geo columns
   kColPrincipal = kColLastGeo + 7,
   kColId,

@@ -13,7 +13,7 @@
 namespace ipattrib::collector {
 namespace {
 
-constexpr const char* kGeoColumns[] = {"country", "registered_country", "subdivision", "asn",
+constexpr const char* kGeoColumns[] = {"country", "registered_country", "subdivision",   "asn",
                                        "as_org",  "anonymizer_flags",   "db_build_epoch"};
 
 // Insert a new summary, or fold the record into the existing one: geo at
@@ -28,10 +28,10 @@ std::string upsert_summary_sql() {
       "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (account, ip, ip_family, access_class) DO UPDATE SET "
       "access_count = access_count + excluded.access_count";
   for (const char* c : kGeoColumns) {
-    sql += fmt::format(", f_{0} = CASE WHEN excluded.first_seen_ms < first_seen_ms THEN excluded.f_{0} ELSE f_{0} END",
-                       c);
-    sql += fmt::format(", l_{0} = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.l_{0} ELSE l_{0} END",
-                       c);
+    sql +=
+        fmt::format(", f_{0} = CASE WHEN excluded.first_seen_ms < first_seen_ms THEN excluded.f_{0} ELSE f_{0} END", c);
+    sql +=
+        fmt::format(", l_{0} = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.l_{0} ELSE l_{0} END", c);
   }
   sql +=
       ", ip_source = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.ip_source ELSE ip_source END"
@@ -140,7 +140,8 @@ Status SqliteLedger::prepare_statements(Connection& connection) {
       {&st.append_chunk,
        "UPDATE access_chunks SET times = CAST(times || ?2 AS BLOB), last_ms = ?3, n = n + ?4 WHERE id = ?1"},
       {&st.insert_chunk,
-       "INSERT INTO access_chunks (summary_id, gateway_id, first_ms, last_ms, n, times) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+       "INSERT INTO access_chunks (summary_id, gateway_id, first_ms, last_ms, n, times) VALUES (?1, ?2, ?3, ?4, ?5, "
+       "?6)"},
       {&st.select_gateway_id, "SELECT id FROM gateways WHERE name = ?1"},
       {&st.insert_gateway, "INSERT INTO gateways (name) VALUES (?1)"},
       {&st.select_gateway_name, "SELECT name FROM gateways WHERE id = ?1"},
@@ -151,9 +152,8 @@ Status SqliteLedger::prepare_statements(Connection& connection) {
            "AND (length(?5) = 0 OR f_country = ?5 OR l_country = ?5) "
            "ORDER BY ip, ip_family, access_class LIMIT ?6 OFFSET ?7"},
       {&st.network_accounts,
-       summary_select +
-           "WHERE ip >= ?1 AND ip <= ?2 AND ip_family = ?3 AND last_seen_ms >= ?4 AND first_seen_ms <= ?5 "
-           "ORDER BY ip, account, access_class LIMIT ?6 OFFSET ?7"},
+       summary_select + "WHERE ip >= ?1 AND ip <= ?2 AND ip_family = ?3 AND last_seen_ms >= ?4 AND first_seen_ms <= ?5 "
+                        "ORDER BY ip, account, access_class LIMIT ?6 OFFSET ?7"},
       {&st.summary_gateway_names,
        "SELECT g.name FROM summary_gateways AS sg JOIN gateways AS g ON g.id = sg.gateway_id "
        "WHERE sg.summary_id = ?1 ORDER BY g.name"},
@@ -166,8 +166,7 @@ Status SqliteLedger::prepare_statements(Connection& connection) {
        "AND first_ms <= ?3 AND last_ms >= ?4 ORDER BY first_ms"},
       {&st.old_chunk_totals, "SELECT count(*), coalesce(sum(n), 0) FROM access_chunks WHERE last_ms < ?1"},
       {&st.delete_old_chunks, "DELETE FROM access_chunks WHERE last_ms < ?1"},
-      {&st.straddling_chunks,
-       "SELECT id, first_ms, n, times FROM access_chunks WHERE first_ms < ?1 AND last_ms >= ?1"},
+      {&st.straddling_chunks, "SELECT id, first_ms, n, times FROM access_chunks WHERE first_ms < ?1 AND last_ms >= ?1"},
       {&st.rewrite_chunk, "UPDATE access_chunks SET first_ms = ?2, n = ?3, times = ?4 WHERE id = ?1"},
       {&st.delete_old_summary_gateways,
        "DELETE FROM summary_gateways WHERE summary_id IN (SELECT id FROM summaries WHERE last_seen_ms < ?1)"},
@@ -282,8 +281,9 @@ Status SqliteLedger::find_open_chunk(std::int64_t summary_id, std::int64_t gatew
   q.bind_int(1, summary_id).bind_int(2, gateway_id).bind_int(3, saturating_sub(first_new_ms, kMaxChunkSpanMs));
   const int rc = q.step();
   found = rc == SQLITE_ROW;
-  if (found) chunk = OpenChunk{q.column_int(0), gateway_id, q.column_int(1), q.column_int(2),
-                               static_cast<std::uint64_t>(q.column_int(3))};
+  if (found)
+    chunk = OpenChunk{q.column_int(0), gateway_id, q.column_int(1), q.column_int(2),
+                      static_cast<std::uint64_t>(q.column_int(3))};
   Status s = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::ok() : q.error("reading chunk");
   q.reset();
   return s;
@@ -308,8 +308,10 @@ Status SqliteLedger::append_times(std::int64_t summary_id, bool new_summary, std
     }
     if (take > 0) {
       encode_access_times(open.last_ms, times.first(take), bytes);
-      writer_.st->append_chunk.bind_int(1, open.id).bind_blob(2, bytes).bind_int(3, times[take - 1]).bind_int(
-          4, static_cast<std::int64_t>(take));
+      writer_.st->append_chunk.bind_int(1, open.id)
+          .bind_blob(2, bytes)
+          .bind_int(3, times[take - 1])
+          .bind_int(4, static_cast<std::int64_t>(take));
       if (Status s = writer_.st->append_chunk.run(); !s) return s;
       times = times.subspan(take);
     }
@@ -416,8 +418,10 @@ Status SqliteLedger::trim_straddling_chunks(std::int64_t cutoff_ms, RetentionRes
   q.reset();
   for (const Trimmed& t : rewrites) {
     if (!s) break;
-    writer_.st->rewrite_chunk.bind_int(1, t.id).bind_int(2, t.first_ms).bind_int(3, static_cast<std::int64_t>(t.n)).bind_blob(
-        4, t.bytes);
+    writer_.st->rewrite_chunk.bind_int(1, t.id)
+        .bind_int(2, t.first_ms)
+        .bind_int(3, static_cast<std::int64_t>(t.n))
+        .bind_blob(4, t.bytes);
     s = writer_.st->rewrite_chunk.run();
   }
   return s;

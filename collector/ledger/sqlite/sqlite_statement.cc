@@ -10,8 +10,8 @@ Status SqliteStatement::prepare(sqlite3* db, std::string_view sql) {
   db_ = db;
   sqlite3_finalize(stmt_);
   stmt_ = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
-                                    nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
   if (rc != SQLITE_OK) return Status::error(fmt::format("sqlite prepare failed: {} in: {}", sqlite3_errmsg(db), sql));
   return Status::ok();
 }

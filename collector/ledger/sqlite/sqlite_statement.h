@@ -36,7 +36,7 @@ class SqliteStatement {
   void reset();
 
   std::int64_t column_int(int index) const;
-  std::string column_blob(int index) const;  // also reads text columns
+  std::string column_blob(int index) const;            // also reads text columns
   std::string_view column_blob_view(int index) const;  // valid until the next step/reset
   bool column_is_null(int index) const;
 

@@ -16,8 +16,8 @@ std::vector<std::int64_t> round_trip(std::int64_t previous, const std::vector<st
 }
 
 TEST(AccessTimeCodecTest, RoundTripsAscendingTimes) {
-  const std::vector<std::int64_t> times = {1'700'000'000'000, 1'700'000'000'000, 1'700'000'000'001,
-                                           1'700'000'000'200, 1'700'000'086'400};
+  const std::vector<std::int64_t> times = {1'700'000'000'000, 1'700'000'000'000, 1'700'000'000'001, 1'700'000'000'200,
+                                           1'700'000'086'400};
   EXPECT_EQ(round_trip(times.front(), times), times);
   EXPECT_EQ(round_trip(0, times), times);
 }

@@ -142,10 +142,10 @@ class LedgerStoreTest : public ::testing::TestWithParam<LedgerStoreFactory> {
 };
 
 TEST_P(LedgerStoreTest, AppliesBatchAndReportsCounts) {
-  ApplyResult r = apply(batch("agent-a", 1,
-                              {record("acct1", "192.0.2.1", {1000, 1001, 1500}),
-                               record("acct1", "2001:db8::1", {2000}, RecordClass::kAdmin),
-                               record("acct2", "192.0.2.1", {3000})}));
+  ApplyResult r =
+      apply(batch("agent-a", 1,
+                  {record("acct1", "192.0.2.1", {1000, 1001, 1500}),
+                   record("acct1", "2001:db8::1", {2000}, RecordClass::kAdmin), record("acct2", "192.0.2.1", {3000})}));
   EXPECT_FALSE(r.duplicate);
   EXPECT_EQ(r.records_applied, 3u);
   EXPECT_EQ(r.accesses_applied, 5u);
@@ -298,10 +298,10 @@ TEST_P(LedgerStoreTest, AccountIpsPagesWithOffset) {
 }
 
 TEST_P(LedgerStoreTest, AccessesFilterByRangeIpAndClass) {
-  apply(batch("a", 1,
-              {record("acct", "192.0.2.1", {100, 200, 300}),
-               record("acct", "192.0.2.2", {150, 250}, RecordClass::kAdmin, "gw2"),
-               record("other", "192.0.2.1", {120})}));
+  apply(batch(
+      "a", 1,
+      {record("acct", "192.0.2.1", {100, 200, 300}),
+       record("acct", "192.0.2.2", {150, 250}, RecordClass::kAdmin, "gw2"), record("other", "192.0.2.1", {120})}));
   AccountAccessesQuery q;
   q.account = "acct";
   EXPECT_EQ(times_of(all_accesses(q)), (std::vector<std::int64_t>{100, 150, 200, 250, 300}));
@@ -395,12 +395,12 @@ TEST_P(LedgerStoreTest, PagedAccessesEqualTheModel) {
 }
 
 TEST_P(LedgerStoreTest, NetworkLookupFindsAccountsInV4AndV6Networks) {
-  apply(batch("a", 1,
-              {record("a1", "192.0.2.1", {100}), record("a2", "192.0.2.255", {200}),
-               record("a3", "192.0.3.0", {300}), record("a4", "0.0.0.0", {50}),
-               record("a5", "255.255.255.255", {60}), record("v6a", "2001:db8::1", {400}),
-               record("v6b", "2001:db8::ffff:ffff", {500}), record("v6c", "2001:db9::", {600}),
-               record("v6max", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", {700}), record("v6min", "::", {800})}));
+  apply(
+      batch("a", 1,
+            {record("a1", "192.0.2.1", {100}), record("a2", "192.0.2.255", {200}), record("a3", "192.0.3.0", {300}),
+             record("a4", "0.0.0.0", {50}), record("a5", "255.255.255.255", {60}), record("v6a", "2001:db8::1", {400}),
+             record("v6b", "2001:db8::ffff:ffff", {500}), record("v6c", "2001:db9::", {600}),
+             record("v6max", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", {700}), record("v6min", "::", {800})}));
   auto accounts = [](const std::vector<IpSummary>& v) {
     std::vector<std::string> out;
     for (const auto& s : v) out.push_back(s.account);
@@ -524,8 +524,8 @@ TEST_P(LedgerStoreTest, IngestAndQueriesFromSeveralThreads) {
   std::thread writer([&] {
     for (std::uint64_t seq = 1; seq <= 50; ++seq) {
       ApplyResult r;
-      EXPECT_TRUE(store_->apply_batch(batch("a", seq, {record("acct", "192.0.2.1", {static_cast<std::int64_t>(seq)})}),
-                                      r));
+      EXPECT_TRUE(
+          store_->apply_batch(batch("a", seq, {record("acct", "192.0.2.1", {static_cast<std::int64_t>(seq)})}), r));
     }
   });
   std::size_t last_seen = 0;
@@ -547,8 +547,7 @@ RecordBatch crash_batch(std::uint64_t seq) {
   std::vector<AttributionRecord> records;
   const auto t = static_cast<std::int64_t>(seq);
   for (int k = 0; k < 4; ++k) {
-    records.push_back(
-        record("crash-" + std::to_string(seq) + "-" + std::to_string(k), "192.0.2.1", {t, t + 1, t + 2}));
+    records.push_back(record("crash-" + std::to_string(seq) + "-" + std::to_string(k), "192.0.2.1", {t, t + 1, t + 2}));
   }
   records.push_back(record("shared", "198.51.100.1", {t}));
   return batch("crashing-agent", seq, records);
@@ -601,12 +600,11 @@ TEST_P(LedgerStoreTest, KilledWriterLeavesExactlyTheAcknowledgedBatches) {
   EXPECT_EQ(times_of(all_accesses("shared")), expected);
 }
 
-const LedgerStoreFactory kSqliteFactory{
-    "sqlite", [](const std::string& dir, std::unique_ptr<LedgerStore>& store) {
-      SqliteLedgerOptions options;
-      options.path = dir + "/ledger.sqlite3";
-      return open_sqlite_ledger_store(options, store);
-    }};
+const LedgerStoreFactory kSqliteFactory{"sqlite", [](const std::string& dir, std::unique_ptr<LedgerStore>& store) {
+                                          SqliteLedgerOptions options;
+                                          options.path = dir + "/ledger.sqlite3";
+                                          return open_sqlite_ledger_store(options, store);
+                                        }};
 
 INSTANTIATE_TEST_SUITE_P(Stores, LedgerStoreTest, ::testing::Values(kSqliteFactory),
                          [](const ::testing::TestParamInfo<LedgerStoreFactory>& info) { return info.param.name; });

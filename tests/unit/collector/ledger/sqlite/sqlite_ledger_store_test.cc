@@ -3,11 +3,10 @@
 // ledger_store_test.cc.
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -97,7 +96,8 @@ TEST_F(SqliteLedgerStoreTest, MigratesAVersionOneLedgerKeepingItsData) {
       "1500, 2, x'5553', x'', x'', 0, x'', 0, 0, x'5553', x'', x'', 0, x'', 0, 0);"
       "INSERT INTO summary_gateways VALUES (1, 1);"
       "INSERT INTO access_chunks (id, summary_id, gateway_id, first_ms, last_ms, n, times) VALUES "
-      "(1, 1, 1, 1000, 1500, 2, x'" + hex + "');");
+      "(1, 1, 1, 1000, 1500, 2, x'" +
+      hex + "');");
   std::unique_ptr<LedgerStore> store;
   Status s = open_sqlite_ledger_store(options_, store);
   ASSERT_TRUE(s) << s.message();
