@@ -1,5 +1,7 @@
 // The embedded ledger: a LedgerStore in one SQLite file (WAL). One collector
-// process owns the file; its query threads share the one connection.
+// process writes the file; ingest uses one connection and queries another,
+// so readers never wait for a commit nor delay one. Other processes may read
+// the file (sqlite3 CLI, backups) thanks to WAL and the busy timeout.
 #pragma once
 
 #include <cstdint>
