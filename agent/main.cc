@@ -72,7 +72,7 @@ class AgentRun {
         finish();
         return 1;
       }
-      if (n == 0 || ++loops_ % 1024 == 0) service_timers(last_stats_us);
+      if (n == 0 || ++loops_ % 64 == 0) service_timers(last_stats_us);
     }
     finish();
     return 0;
@@ -86,6 +86,8 @@ class AgentRun {
   }
 
   void service_timers(std::int64_t& last_stats_us) {
+    // Live capture: events reach their reader within a read timeout.
+    if (writer_ != nullptr) writer_->flush();
     if (g_reload.exchange(false)) {
       spdlog::info("SIGHUP: reloading geo databases");
       geo_.reload();

@@ -4,6 +4,8 @@
 #include <pcap/pcap.h>
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+
 #include <atomic>
 #include <cstdint>
 
@@ -19,8 +21,17 @@ using PcapHandle = std::unique_ptr<pcap_t, PcapCloser>;
 
 class PcapSource final : public PacketSource {
  public:
-  PcapSource(PcapHandle pcap, LinkType link_type, bool live)
-      : pcap_(std::move(pcap)), link_type_(link_type), live_(live) {}
+  // live_timeout_ms < 0: an offline file. Otherwise the handle is
+  // non-blocking and reads wait at most that long, so the caller's timers and
+  // signals (stats, reload, stop) are serviced even when no packet arrives —
+  // libpcap's own timeout does not fire in immediate mode on Linux, and it
+  // retries reads interrupted by signals.
+  PcapSource(PcapHandle pcap, LinkType link_type, int live_timeout_ms)
+      : pcap_(std::move(pcap)),
+        link_type_(link_type),
+        live_(live_timeout_ms >= 0),
+        live_timeout_ms_(live_timeout_ms),
+        selectable_fd_(live_ ? pcap_get_selectable_fd(pcap_.get()) : -1) {}
 
   LinkType link_type() const override { return link_type_; }
 
@@ -35,7 +46,12 @@ class PcapSource final : public PacketSource {
     }
     pcap_pkthdr* header = nullptr;
     const std::uint8_t* data = nullptr;
-    switch (pcap_next_ex(pcap_.get(), &header, &data)) {
+    int rc = pcap_next_ex(pcap_.get(), &header, &data);
+    if (rc == 0 && selectable_fd_ >= 0) {
+      pollfd waiter{selectable_fd_, POLLIN, 0};
+      if (poll(&waiter, 1, live_timeout_ms_) > 0) rc = pcap_next_ex(pcap_.get(), &header, &data);
+    }
+    switch (rc) {
       case 1:
         out[0].ts_us = std::int64_t{header->ts.tv_sec} * 1000000 + header->ts.tv_usec;
         out[0].data = std::span<const std::uint8_t>(data, header->caplen);
@@ -78,6 +94,8 @@ class PcapSource final : public PacketSource {
   PcapHandle pcap_;
   LinkType link_type_;
   bool live_;
+  int live_timeout_ms_;
+  int selectable_fd_;
   std::atomic<bool> stopped_{false};
   std::uint64_t frames_ = 0;
   std::uint64_t bytes_ = 0;
@@ -110,7 +128,7 @@ Status decodable_link_type(pcap_t* pcap, LinkType& link_type) {
   return Status::ok();
 }
 
-std::unique_ptr<PacketSource> finish_open(PcapHandle pcap, const std::string& filter, bool live,
+std::unique_ptr<PacketSource> finish_open(PcapHandle pcap, const std::string& filter, int live_timeout_ms,
                                           const std::string& what, Status& status) {
   LinkType link_type = LinkType::kEthernet;
   Status s = decodable_link_type(pcap.get(), link_type);
@@ -120,7 +138,7 @@ std::unique_ptr<PacketSource> finish_open(PcapHandle pcap, const std::string& fi
     return nullptr;
   }
   status = Status::ok();
-  return std::make_unique<PcapSource>(std::move(pcap), link_type, live);
+  return std::make_unique<PcapSource>(std::move(pcap), link_type, live_timeout_ms);
 }
 
 // pcap_set_* only fail on an already activated handle; checked anyway so a
@@ -145,7 +163,7 @@ std::unique_ptr<PacketSource> open_pcap_file(const std::string& path, const std:
     status = Status::error(fmt::format("cannot read capture file {}: {}", path, errbuf));
     return nullptr;
   }
-  return finish_open(std::move(pcap), filter, /*live=*/false, "capture file " + path, status);
+  return finish_open(std::move(pcap), filter, /*live_timeout_ms=*/-1, "capture file " + path, status);
 }
 
 std::unique_ptr<PacketSource> open_pcap_live(const CaptureConfig& config, Status& status) {
@@ -181,7 +199,12 @@ std::unique_ptr<PacketSource> open_pcap_live(const CaptureConfig& config, Status
       spdlog::warn("{}: {}", what, pcap_statustostr(rc));
     }
   }
-  return finish_open(std::move(pcap), config.filter, /*live=*/true, what, status);
+  char nonblock_error[PCAP_ERRBUF_SIZE] = {};
+  if (pcap_setnonblock(pcap.get(), 1, nonblock_error) != 0) {
+    status = Status::error(fmt::format("{}: cannot make the capture non-blocking: {}", what, nonblock_error));
+    return nullptr;
+  }
+  return finish_open(std::move(pcap), config.filter, config.read_timeout_ms, what, status);
 }
 
 }  // namespace ipattrib::agent
