@@ -32,11 +32,12 @@ if [ "${#TARGETS[@]}" -eq 0 ]; then
   echo "fuzz.sh: no fuzz targets found" >&2
   exit 1
 fi
-cmake --build "$BUILD_DIR" --target write_fuzz_seeds write_packet_path_seeds "${TARGETS[@]}"
+cmake --build "$BUILD_DIR" --target write_fuzz_seeds write_packet_path_seeds write_wire_fuzz_seeds "${TARGETS[@]}"
 
 CORPUS_ROOT="$BUILD_DIR/corpus"
 "$BUILD_DIR/tests/fuzz/write_fuzz_seeds" "$CORPUS_ROOT"
 "$BUILD_DIR/tests/fuzz/write_packet_path_seeds" "$CORPUS_ROOT" >/dev/null
+"$BUILD_DIR/tests/fuzz/write_wire_fuzz_seeds" "$CORPUS_ROOT" >/dev/null
 for target in "${TARGETS[@]}"; do
   corpus="$CORPUS_ROOT/$target"
   mkdir -p "$corpus" "$BUILD_DIR/crashes/$target"
