@@ -5,6 +5,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "ipattrib/anonymizer_flag_names.h"
+
 namespace ipattrib::agent {
 namespace {
 
@@ -14,16 +16,8 @@ nlohmann::json optional_view(bool present, std::string_view value) {
 }
 
 nlohmann::json anonymizer_list(std::uint8_t flags) {
-  static constexpr struct {
-    std::uint8_t bit;
-    const char* name;
-  } kNames[] = {{kAnonymous, "anonymous"},         {kAnonymousVpn, "vpn"},
-                {kHostingProvider, "hosting"},     {kPublicProxy, "public_proxy"},
-                {kResidentialProxy, "residential_proxy"}, {kTorExitNode, "tor_exit"}};
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& n : kNames) {
-    if ((flags & n.bit) != 0) list.push_back(n.name);
-  }
+  for_each_anonymizer_flag(flags, [&](std::string_view name) { list.push_back(std::string(name)); });
   return list;
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/geo/anonymizer_flag_names.h"
+#include "ipattrib/anonymizer_flag_names.h"
 
 namespace ipattrib::agent {
 namespace {

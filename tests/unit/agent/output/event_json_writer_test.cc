@@ -64,7 +64,7 @@ TEST(EventJsonWriterTest, NullAccountAndGeoFields) {
   EXPECT_EQ(j["subdivision"], "UA-43");
   EXPECT_EQ(j["asn"], 64500);
   EXPECT_EQ(j["as_org"], "Example AS");
-  EXPECT_EQ(j["anonymizer"], nlohmann::json::array({"anonymous", "tor_exit"}));
+  EXPECT_EQ(j["anonymizer"], nlohmann::json::array({"anonymous", "tor_exit_node"}));
 }
 
 TEST(EventJsonWriterTest, InvalidUtf8InTargetDoesNotBreakTheLine) {

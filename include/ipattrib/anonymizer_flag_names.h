@@ -8,7 +8,7 @@
 
 #include "ipattrib/geo_info.h"
 
-namespace ipattrib::agent {
+namespace ipattrib {
 
 struct AnonymizerFlagName {
   AnonymizerFlag flag;
@@ -32,4 +32,4 @@ void for_each_anonymizer_flag(std::uint8_t flags, F&& f) {
   }
 }
 
-}  // namespace ipattrib::agent
+}  // namespace ipattrib
