@@ -58,6 +58,9 @@ std::string EventJsonWriter::to_json(const AccessEvent& e) {
   j["asn"] = e.geo.asn == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.geo.asn);
   j["as_org"] = optional_view(!e.geo.as_org.empty(), e.geo.as_org);
   j["anonymizer"] = anonymizer_list(e.geo.anonymizer_flags);
+  // Which data answered: the build time of the country/city database.
+  j["geo_db_build"] = e.geo.db_build_epoch == 0 ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(format_rfc3339_micros(e.geo.db_build_epoch * 1000000).substr(0, 19) + "Z");
   // Request bytes are not guaranteed UTF-8: replace invalid sequences rather
   // than fail the whole line.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

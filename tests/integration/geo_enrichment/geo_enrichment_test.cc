@@ -69,6 +69,7 @@ TEST(GeoEnrichmentTest, EveryEventCarriesTheGeoOfItsClientIp) {
   for (std::string line; std::getline(in, line);) {
     const auto e = nlohmann::json::parse(line);
     const IpAddress client = *IpAddress::parse(e["client_ip"].get<std::string>());
+    EXPECT_EQ(e["geo_db_build"], "2025-11-23T00:00:00Z") << line;  // the City database's build_epoch
     if (kIranRange.contains(client)) {
       ++iran;
       EXPECT_EQ(e["country"], "IR") << line;
