@@ -4,23 +4,17 @@
 #include <sstream>
 
 #include "agent/attribution/id_text.h"
+#include "ipattrib/hex_digit.h"
 
 namespace ipattrib::agent {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::optional<Sha256Digest> parse_hex_digest(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
   Sha256Digest digest{};
   for (std::size_t i = 0; i < digest.size(); ++i) {
-    const int high = hex_value(hex[2 * i]);
-    const int low = hex_value(hex[2 * i + 1]);
+    const int high = hex_digit_value(hex[2 * i]);
+    const int low = hex_digit_value(hex[2 * i + 1]);
     if (high < 0 || low < 0) return std::nullopt;
     digest[i] = static_cast<std::uint8_t>(high * 16 + low);
   }

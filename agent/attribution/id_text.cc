@@ -2,17 +2,9 @@
 
 #include <cstring>
 
+#include "ipattrib/hex_digit.h"
+
 namespace ipattrib::agent {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 bool is_acceptable_id(std::string_view text) {
   if (text.empty() || text.size() > kMaxIdLength) return false;
@@ -39,8 +31,8 @@ bool IdText::assign_percent_decoded(std::string_view text, bool plus_is_space) {
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return false;  // needs two hex digits after '%'
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
+      const int high = hex_digit_value(text[i + 1]);
+      const int low = hex_digit_value(text[i + 2]);
       if (high < 0 || low < 0) return false;
       c = static_cast<char>(high * 16 + low);
       i += 2;

@@ -1,4 +1,5 @@
 #include "agent/http/message_framing.h"
+#include "ipattrib/hex_digit.h"
 
 namespace ipattrib::agent {
 namespace {
@@ -54,13 +55,6 @@ std::string_view final_transfer_coding(const RequestHead& head, bool& seen) {
   return trim(comma == std::string_view::npos ? last : last.substr(comma + 1));
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 BodyFraming request_body_framing(const RequestHead& head) {
@@ -93,9 +87,9 @@ BodyFraming request_body_framing(const RequestHead& head) {
 std::optional<std::uint64_t> parse_chunk_size_line(std::string_view line) {
   std::uint64_t size = 0;
   std::size_t digits = 0;
-  while (digits < line.size() && hex_value(line[digits]) >= 0) {
+  while (digits < line.size() && hex_digit_value(line[digits]) >= 0) {
     if (digits == kMaxChunkSizeDigits) return std::nullopt;
-    size = size * 16 + static_cast<std::uint64_t>(hex_value(line[digits]));
+    size = size * 16 + static_cast<std::uint64_t>(hex_digit_value(line[digits]));
     ++digits;
   }
   if (digits == 0) return std::nullopt;
