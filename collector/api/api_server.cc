@@ -1,0 +1,18 @@
+#include "collector/api/api_server.h"
+
+namespace ipattrib::collector {
+
+Status make_api_server(const ApiConfig& config, std::unique_ptr<httplib::Server>& server) {
+  if (config.tls_cert.empty()) {
+    server = std::make_unique<httplib::Server>();
+    return Status::ok();
+  }
+  auto tls = std::make_unique<httplib::SSLServer>(config.tls_cert.c_str(), config.tls_key.c_str());
+  if (!tls->is_valid()) {
+    return Status::error("[api] cannot load tls_cert " + config.tls_cert + " / tls_key " + config.tls_key);
+  }
+  server = std::move(tls);
+  return Status::ok();
+}
+
+}  // namespace ipattrib::collector

@@ -1,0 +1,62 @@
+// QueryApi: the collector's HTTP/JSON query API over a LedgerStore — account
+// -> IPs, account -> accesses (cursor paged), IP/CIDR -> accounts, an
+// account's full export, /healthz and /metrics. It only registers routes on a
+// server the caller owns (plain or TLS, see make_api_server), so the
+// collector decides threads and lifetime and can append its own metrics.
+// Every /v1 request needs `Authorization: Bearer <token>`; docs/api.md is the
+// contract.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "collector/api/api_config.h"
+#include "collector/api/api_metrics.h"
+#include "collector/api/bearer_token_verifier.h"
+#include "collector/ledger/ledger_store.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace ipattrib::collector {
+
+class QueryApi {
+ public:
+  // Appends Prometheus text (complete families, "\n"-terminated lines).
+  using MetricsWriter = std::function<void(std::string& out)>;
+
+  // store must outlive the server the routes are registered on.
+  QueryApi(LedgerStore& store, const ApiConfig& config);
+
+  // Call before the server starts listening.
+  void set_extra_metrics(MetricsWriter writer) { extra_metrics_ = std::move(writer); }
+  void register_routes(httplib::Server& server);
+
+  const ApiMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct Reply;
+  void serve(const std::string& fixed_route, const httplib::Request& req, httplib::Response& res);
+  std::string dispatch(const std::string& fixed_route, const httplib::Request& req, Reply& reply);
+  std::string dispatch_v1(const httplib::Request& req, Reply& reply);
+  void healthz(Reply& reply);
+  void metrics_text(Reply& reply);
+  void account_ips(const std::string& account, const httplib::Request& req, Reply& reply);
+  void account_accesses(const std::string& account, const httplib::Request& req, Reply& reply);
+  void account_export(const std::string& account, const httplib::Request& req, Reply& reply);
+  void network_accounts(const std::string& network, const httplib::Request& req, Reply& reply);
+  // False (and a 404 or 500 in reply) when the account is unknown or the store fails.
+  bool known_account(const std::string& account, const char* empty_list, Reply& reply);
+  bool authorized(const httplib::Request& req) const;
+
+  LedgerStore& store_;
+  ApiConfig config_;
+  BearerTokenVerifier tokens_;
+  ApiMetrics metrics_;
+  MetricsWriter extra_metrics_;
+};
+
+}  // namespace ipattrib::collector

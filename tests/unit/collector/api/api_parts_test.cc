@@ -1,0 +1,121 @@
+// The API's small parts: cursor tokens, bearer token checks, [api] config.
+#include <gtest/gtest.h>
+
+#include "collector/api/access_cursor_token.h"
+#include "collector/api/api_config.h"
+#include "collector/api/bearer_token_verifier.h"
+
+namespace ipattrib::collector {
+namespace {
+
+TEST(AccessCursorTokenTest, RoundTripsEveryCursor) {
+  for (const AccessCursor& c : {AccessCursor{0, 0}, AccessCursor{1700000000123, 2}, AccessCursor{-5, 1},
+                                AccessCursor{INT64_MIN, UINT64_MAX}, AccessCursor{INT64_MAX, 0}}) {
+    const std::string token = encode_access_cursor(c);
+    EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos);
+    AccessCursor back;
+    ASSERT_TRUE(decode_access_cursor(token, back)) << token;
+    EXPECT_EQ(back, c);
+  }
+}
+
+TEST(AccessCursorTokenTest, RejectsForgeries) {
+  AccessCursor c{7, 7};
+  for (const std::string& bad :
+       {std::string(""), std::string("!!"), std::string("a"), std::string(100, 'A'), std::string("MTIz"),  // "123"
+        std::string("LjU"),                                                                                // ".5"
+        std::string("MS4"),                                                                                // "1."
+        std::string("MS4tMQ"),                                                                             // "1.-1"
+        std::string("eC4x")}) {                                                                            // "x.1"
+    EXPECT_FALSE(decode_access_cursor(bad, c)) << bad;
+  }
+  EXPECT_EQ(c, (AccessCursor{7, 7}));
+  ASSERT_TRUE(decode_access_cursor("MS4y", c));  // "1.2"
+  EXPECT_EQ(c, (AccessCursor{1, 2}));
+}
+
+TEST(BearerTokenVerifierTest, AcceptsOnlyConfiguredTokens) {
+  BearerTokenVerifier v({BearerTokenVerifier::sha256_hex("s3cret"), BearerTokenVerifier::sha256_hex("other")});
+  EXPECT_EQ(BearerTokenVerifier::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_TRUE(v.accepts_header("Bearer s3cret"));
+  EXPECT_TRUE(v.accepts_header("bearer   other "));
+  EXPECT_FALSE(v.accepts_header("Bearer s3cre"));
+  EXPECT_FALSE(v.accepts_header("Bearer s3cret2"));
+  EXPECT_FALSE(v.accepts_header("Basic s3cret"));
+  EXPECT_FALSE(v.accepts_header("Bearer "));
+  EXPECT_FALSE(v.accepts_header(""));
+  EXPECT_FALSE(v.accepts_header("s3cret"));
+  // The hash itself is not a token.
+  EXPECT_FALSE(v.accepts_token(BearerTokenVerifier::sha256_hex("s3cret")));
+}
+
+TEST(BearerTokenVerifierTest, NoTokensRefuseEverything) {
+  BearerTokenVerifier v({});
+  EXPECT_FALSE(v.accepts_header("Bearer "));
+  EXPECT_FALSE(v.accepts_header("Bearer anything"));
+  BearerTokenVerifier malformed({"zz", std::string(64, 'g')});
+  EXPECT_FALSE(malformed.accepts_header("Bearer anything"));
+}
+
+ApiConfig parse(const std::string& text, ConfigErrors& errors) {
+  toml::table root = toml::parse(text);
+  return parse_api_config(*root["api"].as_table(), errors);
+}
+
+TEST(ApiConfigTest, Defaults) {
+  ConfigErrors errors("t.toml");
+  ApiConfig c = parse("[api]\n", errors);
+  EXPECT_TRUE(errors.empty()) << errors.to_string();
+  EXPECT_EQ(c.listen, "127.0.0.1:8470");
+  EXPECT_TRUE(c.token_sha256.empty());
+  EXPECT_FALSE(c.metrics_require_token);
+  EXPECT_EQ(c.max_page, 1000u);
+  EXPECT_TRUE(c.tls_cert.empty());
+}
+
+TEST(ApiConfigTest, ReadsEveryKey) {
+  ConfigErrors errors("t.toml");
+  const std::string hash(64, 'A');
+  ApiConfig c =
+      parse("[api]\nlisten = \"[::1]:9000\"\ntoken_sha256 = [\"" + hash +
+                "\"]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nmetrics_require_token = true\nmax_page = 50\n",
+            errors);
+  EXPECT_TRUE(errors.empty()) << errors.to_string();
+  EXPECT_EQ(c.listen, "[::1]:9000");
+  EXPECT_EQ(c.token_sha256, std::vector<std::string>{std::string(64, 'a')});
+  EXPECT_EQ(c.tls_cert, "c.pem");
+  EXPECT_TRUE(c.metrics_require_token);
+  EXPECT_EQ(c.max_page, 50u);
+}
+
+TEST(ApiConfigTest, RejectsBadValuesWithLines) {
+  ConfigErrors errors("t.toml");
+  parse(
+      "[api]\nlisten = \"nohost\"\ntoken_sha256 = [\"my-plain-token\"]\ntls_cert = \"c.pem\"\nmax_page = 0\nlsten = "
+      "1\n",
+      errors);
+  const std::string text = errors.to_string();
+  EXPECT_NE(text.find("t.toml:2:"), std::string::npos) << text;
+  EXPECT_NE(text.find("t.toml:3:"), std::string::npos) << text;
+  EXPECT_NE(text.find("tls_key"), std::string::npos) << text;
+  EXPECT_NE(text.find("max_page"), std::string::npos) << text;
+  EXPECT_NE(text.find("lsten"), std::string::npos) << text;
+  EXPECT_EQ(text.find("my-plain-token"), std::string::npos) << "a mistaken token must not be echoed";
+}
+
+TEST(ApiConfigTest, SplitsListenAddresses) {
+  std::string host;
+  int port = 0;
+  ASSERT_TRUE(split_listen_address("0.0.0.0:8470", host, port));
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_EQ(port, 8470);
+  ASSERT_TRUE(split_listen_address("[::]:1", host, port));
+  EXPECT_EQ(host, "::");
+  for (const char* bad : {"", ":80", "host:", "host:0", "host:65536", "::1:80", "[::1]x:80", "host:8x"}) {
+    EXPECT_FALSE(split_listen_address(bad, host, port)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ipattrib::collector
