@@ -249,6 +249,11 @@ std::optional<std::uint64_t> DiskSpool::front_sequence() const {
   return entries_.begin()->first;
 }
 
+std::optional<std::uint64_t> DiskSpool::back_sequence() const {
+  if (entries_.empty()) return std::nullopt;
+  return entries_.rbegin()->first;
+}
+
 std::vector<std::uint64_t> DiskSpool::sequences_after(std::uint64_t after) const {
   std::vector<std::uint64_t> out;
   for (auto it = entries_.upper_bound(after); it != entries_.end(); ++it) out.push_back(it->first);

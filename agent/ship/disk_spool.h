@@ -66,7 +66,9 @@ class DiskSpool final : public SequenceCounter {
   bool empty() const { return entries_.empty(); }
   std::size_t batch_count() const { return entries_.size(); }
   std::uint64_t bytes() const { return bytes_; }
+  // Oldest and newest batch held (HELLO's lowest/highest_unacked_sequence).
   std::optional<std::uint64_t> front_sequence() const;
+  std::optional<std::uint64_t> back_sequence() const;
   // Sequences held, ascending, above `after` (retransmission after a reconnect).
   std::vector<std::uint64_t> sequences_after(std::uint64_t after) const;
   // Reads and re-checks one batch from disk.

@@ -72,11 +72,15 @@ TEST_F(DiskSpoolTest, AppendReadPop) {
   auto spool = open_spool();
   ASSERT_TRUE(spool);
   EXPECT_TRUE(spool->empty());
+  EXPECT_EQ(spool->front_sequence(), std::nullopt);
+  EXPECT_EQ(spool->back_sequence(), std::nullopt);
   for (std::uint64_t seq = 1; seq <= 3; ++seq) {
     ASSERT_EQ(spool->next_sequence(), seq);
     ASSERT_TRUE(spool->append(seq, frame_of(seq), seq * 10));
   }
   EXPECT_EQ(spool->batch_count(), 3u);
+  EXPECT_EQ(spool->front_sequence(), 1u);
+  EXPECT_EQ(spool->back_sequence(), 3u);
   EXPECT_EQ(spool->bytes(), 3 * (kSpoolHeaderBytes + 100));
   SpooledBatch batch;
   ASSERT_TRUE(spool->front(batch));
