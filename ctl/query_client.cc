@@ -16,6 +16,21 @@ std::string server_message(const std::string& body, int status) {
   return "HTTP " + std::to_string(status);
 }
 
+std::string transport_message(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot reach the collector (connection failed)";
+    case httplib::Error::SSLServerVerification:
+      return "cannot reach the collector: its TLS certificate is not trusted (see --ca-cert)";
+    case httplib::Error::SSLConnection:
+      return "cannot reach the collector: TLS handshake failed";
+    case httplib::Error::Read:
+      return "cannot reach the collector: connection closed while reading";
+    default:
+      return "cannot reach the collector: " + httplib::to_string(error);
+  }
+}
+
 }  // namespace
 
 std::string percent_encode(std::string_view text) {
@@ -78,7 +93,7 @@ Reply QueryClient::get(const std::string& path_and_query) {
   if (!setup_error_.empty()) return {kExitError, "", setup_error_};
   httplib::Result result = client_->Get(path_and_query);
   if (!result) {
-    return {kExitError, "", "cannot reach the collector: " + httplib::to_string(result.error())};
+    return {kExitError, "", transport_message(result.error())};
   }
   if (result->status == 200) return {kExitOk, std::move(result->body), ""};
   if (result->status == 404) return {kExitNotFound, "", server_message(result->body, 404)};

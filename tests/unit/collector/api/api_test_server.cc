@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "collector/api/api_server.h"
 #include "collector/api/bearer_token_verifier.h"
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
 
@@ -87,15 +88,19 @@ ApiTestServer::ApiTestServer(ApiConfig config) {
   }
   if (config.token_sha256.empty()) config.token_sha256 = {BearerTokenVerifier::sha256_hex(kTestToken)};
   api_ = std::make_unique<QueryApi>(*store_, config);
-  api_->register_routes(server_);
-  port_ = server_.bind_to_any_port("127.0.0.1");
+  s = make_api_server(config, server_);
+  EXPECT_TRUE(s) << s.message();
+  if (!server_) server_ = std::make_unique<httplib::Server>();
+  tls_ = !config.tls_cert.empty();
+  api_->register_routes(*server_);
+  port_ = server_->bind_to_any_port("127.0.0.1");
   EXPECT_GT(port_, 0);
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
-  while (!server_.is_running()) std::this_thread::yield();
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  while (!server_->is_running()) std::this_thread::yield();
 }
 
 ApiTestServer::~ApiTestServer() {
-  server_.stop();
+  server_->stop();
   thread_.join();
   store_.reset();
   std::error_code ignored;

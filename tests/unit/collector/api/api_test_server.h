@@ -26,12 +26,13 @@ std::vector<std::string> hostile_accounts();
 
 class ApiTestServer {
  public:
-  // config.token_sha256 defaults to the hash of kTestToken.
+  // config.token_sha256 defaults to the hash of kTestToken; the server is
+  // made by make_api_server (HTTPS when config has tls_cert/tls_key).
   explicit ApiTestServer(ApiConfig config = {});
   ~ApiTestServer();
 
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
   LedgerStore& store() { return *store_; }
   QueryApi& api() { return *api_; }
 
@@ -45,7 +46,8 @@ class ApiTestServer {
   std::string dir_;
   std::unique_ptr<LedgerStore> store_;
   std::unique_ptr<QueryApi> api_;
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
+  bool tls_ = false;
   std::thread thread_;
   int port_ = 0;
 };
