@@ -1,6 +1,6 @@
-// How ledger values look on the wire of the query API: JSON objects for
-// summaries and accesses, and the CSV of an account's full record. One place
-// so the endpoints, the export and docs/api.md agree on every field name.
+// How ledger values look in the query API's JSON: summaries, accesses and
+// an account's export. One place so the endpoints, the export and
+// docs/api.md agree on every field name.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,11 +19,6 @@ nlohmann::json geo_json(const RecordGeo& geo);
 nlohmann::json summary_json(const IpSummary& summary, bool with_account);
 nlohmann::json access_json(const Access& access);
 nlohmann::json export_json(const std::string& account, const AccountExport& record);
-
-// One row per access joined with its (ip, class) summary; an (ip, class)
-// whose access detail retention removed keeps one row with an empty
-// access_time, so the export lists every IP the ledger knows.
-std::string export_csv(const std::string& account, const AccountExport& record);
 
 // nlohmann dump that replaces invalid UTF-8 (stored strings come from the
 // network) instead of throwing.

@@ -3,16 +3,14 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <cctype>
-#include <charconv>
 #include <chrono>
-#include <initializer_list>
 #include <vector>
 
 #include "collector/api/access_cursor_token.h"
+#include "collector/api/account_export_csv.h"
 #include "collector/api/ledger_json.h"
-#include "collector/api/rfc3339.h"
-#include "ipattrib/hex_digit.h"
+#include "collector/api/request_params.h"
+#include "collector/api/request_path.h"
 
 namespace ipattrib::collector {
 
@@ -28,129 +26,6 @@ struct QueryApi::Reply {
   }
   void error(int code, const std::string& message) { json(code, {{"error", message}}); }
 };
-
-namespace {
-
-// Percent-decodes one path segment; false on a malformed escape.
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_digit_value(in[i + 1]);
-    const int lo = hex_digit_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
-
-// The raw (still percent-encoded) path segments of the request target, so an
-// account id holding an encoded '/' stays one segment.
-std::vector<std::string_view> raw_segments(const std::string& target) {
-  std::string_view path(target);
-  path = path.substr(0, path.find_first_of("?#"));
-  std::vector<std::string_view> segments;
-  std::size_t start = 1;  // after the leading '/'
-  while (start <= path.size()) {
-    const std::size_t slash = path.find('/', start);
-    const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
-    segments.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return segments;
-}
-
-// Parameters are checked against the endpoint's list so a typo ("contry")
-// is an error instead of a silently unfiltered answer.
-bool only_params(const httplib::Request& req, std::initializer_list<std::string_view> known, std::string& error) {
-  for (const auto& [key, value] : req.params) {
-    bool ok = false;
-    for (std::string_view k : known) ok |= key == k;
-    if (!ok) {
-      error = "unknown parameter";
-      return false;
-    }
-    if (req.get_param_value_count(key) > 1) {
-      error = "parameter " + key + " given more than once";
-      return false;
-    }
-  }
-  return true;
-}
-
-bool read_range(const httplib::Request& req, TimeRange& range, std::string& error) {
-  for (const char* name : {"since", "until"}) {
-    if (!req.has_param(name)) continue;
-    std::int64_t& bound = std::string_view(name) == "since" ? range.since_ms : range.until_ms;
-    if (!parse_time_parameter(req.get_param_value(name), bound)) {
-      error = std::string(name) + " must be RFC 3339 (2024-05-01T00:00:00Z) or epoch milliseconds";
-      return false;
-    }
-  }
-  if (range.since_ms > range.until_ms) {
-    error = "since is after until";
-    return false;
-  }
-  return true;
-}
-
-bool read_class(const httplib::Request& req, std::optional<RecordClass>& cls, std::string& error) {
-  if (!req.has_param("class")) return true;
-  const std::string value = req.get_param_value("class");
-  if (value == "access") {
-    cls = RecordClass::kAccess;
-  } else if (value == "admin") {
-    cls = RecordClass::kAdmin;
-  } else {
-    error = "class must be access or admin";
-    return false;
-  }
-  return true;
-}
-
-bool read_unsigned(const httplib::Request& req, const char* name, std::uint64_t& value, std::string& error) {
-  if (!req.has_param(name)) return true;
-  const std::string text = req.get_param_value(name);
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    error = std::string(name) + " must be a non-negative integer";
-    return false;
-  }
-  return true;
-}
-
-// Limits above max_page are lowered to it (a client asking for "all" gets a
-// full page and a way to the next); 0 is an error.
-bool read_limit(const httplib::Request& req, std::uint32_t max_page, std::uint32_t& limit, std::string& error) {
-  std::uint64_t value = max_page;
-  if (!read_unsigned(req, "limit", value, error)) return false;
-  if (value == 0) {
-    error = "limit must be at least 1";
-    return false;
-  }
-  limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(value, max_page));
-  return true;
-}
-
-bool read_country(const httplib::Request& req, std::string& country, std::string& error) {
-  if (!req.has_param("country")) return true;
-  std::string value = req.get_param_value("country");
-  if (value.size() != 2 || !std::isalpha(static_cast<unsigned char>(value[0])) ||
-      !std::isalpha(static_cast<unsigned char>(value[1]))) {
-    error = "country must be an ISO 3166-1 alpha-2 code";
-    return false;
-  }
-  for (char& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  country = value;
-  return true;
-}
-
-}  // namespace
 
 QueryApi::QueryApi(LedgerStore& store, const ApiConfig& config)
     : store_(store), config_(config), tokens_(config.token_sha256) {}
@@ -201,13 +76,10 @@ std::string QueryApi::dispatch_v1(const httplib::Request& req, Reply& reply) {
     reply.error(401, "missing or invalid bearer token");
     return "v1";
   }
-  const std::vector<std::string_view> raw = raw_segments(req.target);
-  std::vector<std::string> seg(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (!percent_decode(raw[i], seg[i])) {
-      reply.error(400, "malformed percent-encoding in path");
-      return "v1";
-    }
+  std::vector<std::string> seg;
+  if (!split_request_path(req.target, seg)) {
+    reply.error(400, "malformed percent-encoding in path");
+    return "v1";
   }
   // seg[0] is "v1" (the route pattern guarantees it).
   if (seg.size() == 4 && seg[1] == "accounts") {

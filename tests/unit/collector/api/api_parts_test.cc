@@ -1,9 +1,11 @@
-// The API's small parts: cursor tokens, bearer token checks, [api] config.
+// The API's small parts: cursor tokens, bearer token checks, [api] config,
+// request path splitting.
 #include <gtest/gtest.h>
 
 #include "collector/api/access_cursor_token.h"
 #include "collector/api/api_config.h"
 #include "collector/api/bearer_token_verifier.h"
+#include "collector/api/request_path.h"
 
 namespace ipattrib::collector {
 namespace {
@@ -114,6 +116,23 @@ TEST(ApiConfigTest, SplitsListenAddresses) {
   EXPECT_EQ(host, "::");
   for (const char* bad : {"", ":80", "host:", "host:0", "host:65536", "::1:80", "[::1]x:80", "host:8x"}) {
     EXPECT_FALSE(split_listen_address(bad, host, port)) << bad;
+  }
+}
+
+TEST(RequestPathTest, SplitsRawThenDecodes) {
+  std::vector<std::string> seg;
+  ASSERT_TRUE(split_request_path("/v1/accounts/a%2Fb/ips?x=%2F", seg));
+  EXPECT_EQ(seg, (std::vector<std::string>{"v1", "accounts", "a/b", "ips"}));
+  ASSERT_TRUE(split_request_path("/v1/ips/10.0.0.0/8/accounts", seg));
+  EXPECT_EQ(seg.size(), 5u);
+  ASSERT_TRUE(split_request_path("/v1/accounts/nul%00%ff/ips#frag", seg));
+  EXPECT_EQ(seg[2], std::string("nul\0\xff", 5));
+  ASSERT_TRUE(split_request_path("/v1/accounts//ips", seg));
+  EXPECT_EQ(seg[2], "");
+  ASSERT_TRUE(split_request_path("/v1/", seg));
+  EXPECT_EQ(seg, (std::vector<std::string>{"v1", ""}));
+  for (const char* bad : {"/v1/a%", "/v1/a%2", "/v1/a%zz/b", "/v1/%g0"}) {
+    EXPECT_FALSE(split_request_path(bad, seg)) << bad;
   }
 }
 
