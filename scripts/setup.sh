@@ -14,6 +14,7 @@ PACKAGES=(
   libcpp-httplib-dev                      # collector query API, ipattribctl
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 procps time                    # time: peak RSS in benchmarks
+  openssl                                 # make-pki.sh (test and quickstart certificates)
 )
 
 SUDO=""
