@@ -1,0 +1,355 @@
+// ipattrib-collector as a process: config check, shipping with the agent's
+// CollectorClient over mutual TLS, the ledger as the query API shows it,
+// kill -9 mid-stream and restart on the same SQLite file (every access
+// exactly once), a foreign CA refused, SIGTERM exits 0.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/ship/transport/collector_client.h"
+#include "common/tls/tcp_socket.h"
+#include "ipattrib/attribution_record.h"
+#include "ipattrib/wire/batch_codec.h"
+
+namespace ipattrib {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// printf %s test-token | sha256sum
+constexpr const char* kToken = "test-token";
+constexpr const char* kTokenSha256 = "4c5dc9b7708905f77f5e5d16316b5dfb425e68cb326dcd55a860e90a7707031e";
+
+bool eventually(const std::function<bool()>& condition) {
+  // Guards against hanging only; asserts nothing about speed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+std::uint16_t free_port() {
+  tls::UniqueFd fd;
+  std::uint16_t port = 0;
+  EXPECT_TRUE(tls::listen_tcp({"127.0.0.1", 0}, 1, fd, port));
+  return port;  // free again once fd closes
+}
+
+// Runs a shell command; its exit status and combined output.
+int run(const std::string& command, std::string* output = nullptr) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::string text;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
+  const int status = ::pclose(pipe);
+  if (output != nullptr) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// One ipattrib-collector child process, its stderr appended to a log file.
+class CollectorProcess {
+ public:
+  ~CollectorProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  void start(const std::string& config, const std::string& log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execl(IPATTRIB_COLLECTOR_BIN, IPATTRIB_COLLECTOR_BIN, "--config", config.c_str(), nullptr);
+      ::_exit(127);
+    }
+  }
+  void signal(int signal_number) { ::kill(pid_, signal_number); }
+  // The exit status after `signal_number`, or -1 when killed by a signal.
+  int stop(int signal_number) {
+    ::kill(pid_, signal_number);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Batch `seq`: account acct-<seq> from 198.51.100.<seq> three times (two in
+// the same millisecond), and account "shared" once from 2001:db8::<seq> as admin.
+RecordBatch numbered_batch(std::int64_t base_ms, std::uint64_t seq) {
+  RecordBatch batch;
+  batch.agent_id = "agent-1";
+  batch.sequence = seq;
+  const std::int64_t t = base_ms + static_cast<std::int64_t>(seq) * 1000;
+  AttributionRecord own;
+  own.account = "acct-" + std::to_string(seq);
+  own.client_ip = *IpAddress::parse("198.51.100." + std::to_string(seq));
+  own.gateway = "gw-1";
+  own.access_times_ms = {t, t, t + 250};
+  batch.records.push_back(own);
+  AttributionRecord shared;
+  shared.account = "shared";
+  shared.client_ip = *IpAddress::parse("2001:db8::" + std::to_string(seq));
+  shared.access_class = RecordClass::kAdmin;
+  shared.gateway = "gw-1";
+  shared.access_times_ms = {t + 500};
+  batch.records.push_back(shared);
+  return batch;
+}
+
+class CollectorProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ipattrib-collector-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    const std::string pki = std::string(IPATTRIB_SOURCE_DIR) + "/scripts/make-pki.sh ";
+    ASSERT_EQ(run(pki + (dir_ / "pki").string() + " --agent agent-1"), 0);
+    ASSERT_EQ(run(pki + (dir_ / "other-pki").string() + " --agent agent-1"), 0);
+    ingest_port_ = free_port();
+    api_port_ = free_port();
+    config_ = (dir_ / "collector.toml").string();
+    std::ofstream(config_) << config_text();
+    base_ms_ = (std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count() - 3600) * 1000;
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  std::string config_text() const {
+    const std::string pki = (dir_ / "pki").string();
+    return "stats_interval_s = 1\n"
+           "[ledger]\n"
+           "sqlite_path = \"" + (dir_ / "ledger.sqlite3").string() + "\"\n"
+           "retention_days = 730\n"
+           "[ingest]\n"
+           "listen = \"127.0.0.1:" + std::to_string(ingest_port_) + "\"\n"
+           "tls_ca = \"" + pki + "/ca.crt\"\n"
+           "tls_cert = \"" + pki + "/collector.crt\"\n"
+           "tls_key = \"" + pki + "/collector.key\"\n"
+           "allowed_agents = [\"agent-1\"]\n"
+           "[wire]\n"
+           "max_string_bytes = 4096\n"
+           "[api]\n"
+           "listen = \"127.0.0.1:" + std::to_string(api_port_) + "\"\n"
+           "token_sha256 = [\"" + kTokenSha256 + "\"]\n";
+  }
+
+  void start_collector() {
+    collector_.start(config_, (dir_ / "collector.log").string());
+    ASSERT_TRUE(eventually([&] {
+      httplib::Client http("127.0.0.1", api_port_);
+      auto res = http.Get("/healthz");
+      return res && res->status == 200;
+    })) << "collector did not become ready; see " << (dir_ / "collector.log");
+  }
+
+  json get(const std::string& path, int expected_status = 200) {
+    httplib::Client http("127.0.0.1", api_port_);
+    http.set_bearer_token_auth(kToken);
+    auto res = http.Get(path);
+    EXPECT_TRUE(res) << path;
+    if (!res) return json();
+    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+  std::string metrics() {
+    httplib::Client http("127.0.0.1", api_port_);
+    auto res = http.Get("/metrics");
+    return res ? res->body : "";
+  }
+
+  agent::CollectorClientOptions client_options(const std::string& pki_for_agent_cert) const {
+    agent::CollectorClientOptions options;
+    options.collectors = {"127.0.0.1:" + std::to_string(ingest_port_)};
+    options.tls.ca_file = (dir_ / "pki" / "ca.crt").string();  // trusts the collector
+    options.tls.cert_file = (dir_ / pki_for_agent_cert / "agents" / "agent-1.crt").string();
+    options.tls.key_file = (dir_ / pki_for_agent_cert / "agents" / "agent-1.key").string();
+    options.agent_id = "agent-1";
+    options.gateway = "gw-1";
+    options.connect_timeout_ms = 10000;
+    options.backoff_initial = std::chrono::milliseconds(50);
+    options.backoff_max = std::chrono::milliseconds(200);
+    return options;
+  }
+
+  void send(agent::CollectorClient& client, std::uint64_t first, std::uint64_t last) {
+    for (std::uint64_t seq = first; seq <= last; ++seq) {
+      std::vector<std::uint8_t> frame;
+      ASSERT_TRUE(wire::encode_batch(numbered_batch(base_ms_, seq), frame));
+      Status s = client.send(seq, frame);
+      ASSERT_TRUE(s) << s.message();
+    }
+  }
+  void wait_acks(agent::CollectorClient& client, std::uint64_t last) {
+    std::vector<std::uint64_t> acked;
+    while (acked.empty() || acked.back() < last) {
+      Status s = client.poll_acks(acked, 10000);
+      ASSERT_TRUE(s) << s.message();
+    }
+    EXPECT_EQ(acked.back(), last);
+  }
+
+  // The whole ledger as the API shows it for batches 1..last, exactly.
+  void expect_ledger_holds_batches(std::uint64_t last) {
+    std::vector<std::int64_t> shared_times;
+    for (std::uint64_t seq = 1; seq <= last; ++seq) {
+      const std::string account = "acct-" + std::to_string(seq);
+      const std::int64_t t = base_ms_ + static_cast<std::int64_t>(seq) * 1000;
+      json ips = get("/v1/accounts/" + account + "/ips");
+      ASSERT_EQ(ips["ips"].size(), 1u) << ips.dump();
+      EXPECT_EQ(ips["ips"][0]["ip"], "198.51.100." + std::to_string(seq));
+      EXPECT_EQ(ips["ips"][0]["class"], "access");
+      EXPECT_EQ(ips["ips"][0]["count"], 3);
+      EXPECT_EQ(ips["ips"][0]["gateways"], json::array({"gw-1"}));
+      json accesses = get("/v1/accounts/" + account + "/accesses?limit=1000");
+      std::vector<std::int64_t> times;
+      for (const auto& a : accesses["accesses"]) times.push_back(a["time_ms"].get<std::int64_t>());
+      EXPECT_EQ(times, (std::vector<std::int64_t>{t, t, t + 250})) << account;
+      shared_times.push_back(t + 500);
+    }
+    json shared = get("/v1/accounts/shared/ips?limit=1000");
+    ASSERT_EQ(shared["ips"].size(), last);
+    for (const auto& ip : shared["ips"]) {
+      EXPECT_EQ(ip["count"], 1) << ip.dump();
+      EXPECT_EQ(ip["class"], "admin");
+    }
+    json accesses = get("/v1/accounts/shared/accesses?limit=1000");
+    std::vector<std::int64_t> times;
+    for (const auto& a : accesses["accesses"]) times.push_back(a["time_ms"].get<std::int64_t>());
+    EXPECT_EQ(times, shared_times);
+    get("/v1/accounts/acct-" + std::to_string(last + 1) + "/ips", 404);
+  }
+
+  fs::path dir_;
+  std::string config_;
+  std::uint16_t ingest_port_ = 0;
+  std::uint16_t api_port_ = 0;
+  std::int64_t base_ms_ = 0;
+  CollectorProcess collector_;
+};
+
+TEST_F(CollectorProcessTest, CheckConfigAcceptsTheTestConfigAndRejectsABrokenOneAtItsLine) {
+  std::string out;
+  EXPECT_EQ(run(std::string(IPATTRIB_COLLECTOR_BIN) + " --check-config --config " + config_, &out), 0) << out;
+  EXPECT_NE(out.find(": ok"), std::string::npos) << out;
+
+  const fs::path broken_dir = dir_ / "broken";
+  fs::create_directories(broken_dir);
+  const std::string broken = (broken_dir / "collector.toml").string();
+  std::ofstream(broken) << config_text() << "[ledger2]\n";  // line 16: unknown section
+  EXPECT_EQ(run(std::string(IPATTRIB_COLLECTOR_BIN) + " --check-config --config " + broken, &out), 1) << out;
+  EXPECT_NE(out.find("collector.toml:16:"), std::string::npos) << out;
+
+  std::ofstream(broken) << "[ingest]\nlisten = \"127.0.0.1:1\"\nmax_connections = 0\n";
+  EXPECT_EQ(run(std::string(IPATTRIB_COLLECTOR_BIN) + " --check-config --config " + broken, &out), 1) << out;
+  EXPECT_NE(out.find("collector.toml:3:"), std::string::npos) << out;
+}
+
+TEST_F(CollectorProcessTest, ShippedExampleConfigPassesWhenItsTlsFilesExist) {
+  const std::string example = std::string(IPATTRIB_SOURCE_DIR) + "/config/collector.toml";
+  std::string out;
+  ASSERT_EQ(run(std::string(IPATTRIB_SOURCE_DIR) + "/scripts/make-pki.sh " + (dir_ / "var/pki").string() +
+                " --agent agent-1"), 0);
+  EXPECT_EQ(run("cd " + dir_.string() + " && " + IPATTRIB_COLLECTOR_BIN + " --check-config --config " + example, &out),
+            0) << out;
+  EXPECT_EQ(run("cd " + (dir_ / "var").string() + " && " + IPATTRIB_COLLECTOR_BIN + " --check-config --config " +
+                example, &out), 1) << out;
+  EXPECT_NE(out.find("collector.toml:"), std::string::npos) << out;
+}
+
+TEST_F(CollectorProcessTest, EveryAccessOnceThroughKillNineAndRestart) {
+  start_collector();
+  std::unique_ptr<agent::CollectorClient> client;
+  ASSERT_TRUE(agent::CollectorClient::create(client_options("pki"), client));
+  Status s = client->connect(0, 0);
+  ASSERT_TRUE(s) << s.message();
+  send(*client, 1, 5);
+  wait_acks(*client, 5);
+  expect_ledger_holds_batches(5);
+  const std::string m = metrics();
+  EXPECT_NE(m.find("ipattrib_ingest_batches_total 5\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("ipattrib_ingest_accesses_total 20\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("ipattrib_retention_runs_total"), std::string::npos) << m;
+
+  // More batches; the collector dies once the first of them is committed,
+  // before (all) their ACKs are read.
+  send(*client, 6, 12);
+  std::vector<std::uint64_t> acked;
+  while (acked.empty()) ASSERT_TRUE(client->poll_acks(acked, 10000));
+  EXPECT_EQ(collector_.stop(SIGKILL), -1);
+  client->disconnect();
+
+  start_collector();
+  ASSERT_TRUE(eventually([&] { return static_cast<bool>(client->connect(6, 12)); }));
+  const std::uint64_t committed = client->highest_committed();
+  EXPECT_LE(committed, 12u);
+  EXPECT_GE(committed, 6u);
+  // Resend everything unacknowledged, as the shipper does from its spool
+  // (the ones the collector already committed come back as duplicates).
+  send(*client, 6, 12);
+  wait_acks(*client, 12);
+  expect_ledger_holds_batches(12);
+  const std::string after = metrics();
+  EXPECT_NE(after.find("ipattrib_ingest_batches_total " + std::to_string(12 - committed) + "\n"), std::string::npos)
+      << after;
+  EXPECT_NE(after.find("ipattrib_ingest_duplicate_batches_total " + std::to_string(committed - 5) + "\n"),
+            std::string::npos) << after;
+
+  client->disconnect();
+  collector_.signal(SIGHUP);
+  collector_.signal(SIGUSR1);
+  const fs::path log = dir_ / "collector.log";
+  auto log_has = [&](const std::string& text) {
+    std::ifstream in(log);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return all.find(text) != std::string::npos;
+  };
+  EXPECT_TRUE(eventually([&] { return log_has("reload is not supported yet"); }));
+  EXPECT_TRUE(eventually([&] { return log_has("ingest.batches=" + std::to_string(12 - committed)); }));
+  EXPECT_EQ(collector_.stop(SIGTERM), 0);
+  EXPECT_TRUE(log_has("stopping"));
+}
+
+TEST_F(CollectorProcessTest, AgentCertificateFromAnotherCaIsRefused) {
+  start_collector();
+  std::unique_ptr<agent::CollectorClient> client;
+  ASSERT_TRUE(agent::CollectorClient::create(client_options("other-pki"), client));
+  EXPECT_FALSE(client->connect(0, 0));
+  EXPECT_FALSE(client->connected());
+  ASSERT_TRUE(eventually([&] { return metrics().find("ipattrib_ingest_auth_failures_total 1\n") != std::string::npos; }))
+      << metrics();
+  EXPECT_NE(metrics().find("ipattrib_ingest_batches_total 0\n"), std::string::npos);
+  EXPECT_EQ(collector_.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace ipattrib
