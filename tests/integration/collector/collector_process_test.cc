@@ -339,6 +339,36 @@ TEST_F(CollectorProcessTest, EveryAccessOnceThroughKillNineAndRestart) {
   EXPECT_TRUE(log_has("stopping"));
 }
 
+// The retention job runs at start: accesses older than retention_days go,
+// with their summary once nothing newer is left; recent ones stay.
+TEST_F(CollectorProcessTest, RetentionDeletesWhatIsOlderThanTheWindowAndCountsIt) {
+  start_collector();
+  std::unique_ptr<agent::CollectorClient> client;
+  ASSERT_TRUE(agent::CollectorClient::create(client_options("pki"), client));
+  ASSERT_TRUE(client->connect(0, 0));
+  const std::int64_t day_ms = 24 * 3600 * 1000;
+  RecordBatch batch = numbered_batch(base_ms_, 1);
+  batch.records[0].access_times_ms = {base_ms_ - 800 * day_ms, base_ms_ - 799 * day_ms};  // all old: summary goes
+  batch.records[1].access_times_ms = {base_ms_ - 731 * day_ms, base_ms_};                  // one old, one kept
+  std::vector<std::uint8_t> frame;
+  ASSERT_TRUE(wire::encode_batch(batch, frame));
+  ASSERT_TRUE(client->send(1, frame));
+  wait_acks(*client, 1);
+  client->disconnect();
+  EXPECT_EQ(collector_.stop(SIGTERM), 0);
+
+  start_collector();
+  ASSERT_TRUE(eventually([&] { return metrics().find("ipattrib_retention_runs_total 1\n") != std::string::npos; }));
+  const std::string m = metrics();
+  EXPECT_NE(m.find("ipattrib_retention_accesses_deleted_total 3\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("ipattrib_retention_summaries_deleted_total 1\n"), std::string::npos) << m;
+  get("/v1/accounts/acct-1/ips", 404);
+  json accesses = get("/v1/accounts/shared/accesses");
+  ASSERT_EQ(accesses["accesses"].size(), 1u) << accesses.dump();
+  EXPECT_EQ(accesses["accesses"][0]["time_ms"], base_ms_);
+  EXPECT_EQ(collector_.stop(SIGTERM), 0);
+}
+
 TEST_F(CollectorProcessTest, AgentCertificateFromAnotherCaIsRefused) {
   start_collector();
   std::unique_ptr<agent::CollectorClient> client;
