@@ -126,8 +126,8 @@ void Shipper::spool_queued() {
     const std::uint64_t accesses = count_accesses(*batch);
     ++counters_.spool_failures;
     counters_.spool_failed_accesses += accesses;
-    spdlog::error("shipper: batch {} could not be spooled ({}); its {} accesses are LOST", batch->sequence,
-                  s.message(), accesses);
+    spdlog::error("shipper: batch {} could not be spooled ({}); its {} accesses are LOST", batch->sequence, s.message(),
+                  accesses);
   }
 }
 
@@ -159,7 +159,8 @@ void Shipper::on_connected() {
 }
 
 void Shipper::send_pending() {
-  if (client_->in_flight() >= options_.max_in_flight) return;
+  // Most turns have nothing new: skip listing the spool.
+  if (client_->in_flight() >= options_.max_in_flight || spool_->back_sequence().value_or(0) <= last_sent_) return;
   SpooledBatch batch;
   for (std::uint64_t sequence : spool_->sequences_after(last_sent_)) {
     if (client_->in_flight() >= options_.max_in_flight) return;

@@ -12,9 +12,8 @@
 // shipper's own thread; report() reads a snapshot it publishes.
 #pragma once
 
-#include <boost/lockfree/spsc_queue.hpp>
-
 #include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
