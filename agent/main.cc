@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/agent_options.h"
+#include "agent/agent_shipping.h"
 #include "agent/capture/pcap_source.h"
 #include "agent/config/agent_config.h"
 #include "agent/output/event_json_writer.h"
@@ -55,8 +56,8 @@ void install_signal_handlers() {
 class AgentRun {
  public:
   AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& source, AccessEventSink& out,
-           EventJsonWriter* writer)
-      : config_(config), geo_(geo), source_(source), writer_(writer), pipeline_(config, geo, out) {}
+           EventJsonWriter* writer, AgentShipping* shipping)
+      : config_(config), geo_(geo), source_(source), writer_(writer), shipping_(shipping), pipeline_(config, geo, out) {}
 
   int run() {
     std::array<RawFrame, 64> burst;
@@ -93,6 +94,7 @@ class AgentRun {
       geo_.reload();
     }
     const std::int64_t now = now_us();
+    if (shipping_ != nullptr) shipping_->flush_due(now / 1000);
     const std::int64_t geo_interval_us = std::int64_t{config_.geo.reload_check_interval_s} * 1000000;
     if (geo_interval_us > 0 && now - last_geo_check_us_ >= geo_interval_us) {
       geo_.check_for_changes();
@@ -109,6 +111,7 @@ class AgentRun {
   void finish() {
     pipeline_.finish();
     if (writer_ != nullptr) writer_->flush();
+    if (shipping_ != nullptr) shipping_->finish(kShipDrainTimeout);
     log_stats();
   }
 
@@ -118,22 +121,35 @@ class AgentRun {
     pipeline_.report(line);
     geo_.report_stats(line);
     if (writer_ != nullptr) writer_->report(line);
+    if (shipping_ != nullptr) shipping_->report(line);
     spdlog::info("stats: {}", line.to_string());
   }
 
   const AgentConfig& config_;
   GeoResolver& geo_;
   PacketSource& source_;
+  // How long SIGTERM / end of input waits for the collector to acknowledge
+  // what is in flight; the rest stays in the spool for the next start.
+  static constexpr std::chrono::milliseconds kShipDrainTimeout{10000};
+
   EventJsonWriter* writer_;
+  AgentShipping* shipping_;
   PacketPipeline pipeline_;
   std::uint64_t loops_ = 0;
   std::int64_t last_geo_check_us_ = now_us();
 };
 
-// Discards events when no --events output is asked for (the measured path).
-class DiscardingSink : public AccessEventSink {
+// Hands each event to every output that is on (--events, shipping).
+class EventOutputs : public AccessEventSink {
  public:
-  void on_access(const AccessEvent&) override {}
+  void add(AccessEventSink* sink) { sinks_[count_++] = sink; }
+  void on_access(const AccessEvent& event) override {
+    for (std::size_t i = 0; i < count_; ++i) sinks_[i]->on_access(event);
+  }
+
+ private:
+  std::array<AccessEventSink*, 2> sinks_{};
+  std::size_t count_ = 0;
 };
 
 int run_agent(const AgentOptions& options) {
@@ -169,14 +185,21 @@ int run_agent(const AgentOptions& options) {
     }
   }
   std::optional<EventJsonWriter> writer;
-  DiscardingSink discard;
-  AccessEventSink* out = &discard;
-  if (events_file != nullptr) out = &writer.emplace(events_file);
+  EventOutputs outputs;
+  if (events_file != nullptr) outputs.add(&writer.emplace(events_file));
+  std::unique_ptr<AgentShipping> shipping;
+  if (!config.ship.collectors.empty()) {
+    if (Status s = AgentShipping::start(config, shipping); !s) {
+      spdlog::error("shipping: {}", s.message());
+      return 1;
+    }
+    outputs.add(shipping.get());
+  }
 
   spdlog::info("agent {} (gateway {}) reading {}", config.identity.id, config.identity.gateway,
                config.capture.read_file.empty() ? "interface " + config.capture.interface
                                                 : "file " + config.capture.read_file);
-  AgentRun run(config, geo, *source, *out, writer ? &*writer : nullptr);
+  AgentRun run(config, geo, *source, outputs, writer ? &*writer : nullptr, shipping.get());
   const int rc = run.run();
   g_source.store(nullptr);
   if (events_file != nullptr && events_file != stdout) std::fclose(events_file);

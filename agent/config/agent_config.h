@@ -10,6 +10,7 @@
 #include "agent/flow/flow_config.h"
 #include "agent/geo/geo_config.h"
 #include "agent/http/http_config.h"
+#include "agent/ship/ship_config.h"
 #include "ipattrib/config_errors.h"
 
 namespace ipattrib::agent {
@@ -26,6 +27,7 @@ struct AgentConfig {
   FlowConfig flow;
   AttributionConfig attribution;
   GeoConfig geo;
+  ShipConfig ship;  // shipping to collectors; off while ship.collectors is empty
   int stats_interval_s = 60;  // 0: stats only at exit and on SIGUSR1
 };
 

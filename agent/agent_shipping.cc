@@ -1,0 +1,48 @@
+#include "agent/agent_shipping.h"
+
+#include <fmt/format.h>
+
+namespace ipattrib::agent {
+
+Status AgentShipping::start(const AgentConfig& config, std::unique_ptr<AgentShipping>& out) {
+  const ShipConfig& ship = config.ship;
+  ShipperOptions options;
+  options.spool.dir = ship.spool_dir;
+  options.spool.max_bytes = std::uint64_t{ship.max_spool_mb} << 20;
+  for (const CollectorAddress& c : ship.collectors) {
+    const bool v6 = c.host.find(':') != std::string::npos;
+    options.client.collectors.push_back(v6 ? fmt::format("[{}]:{}", c.host, c.port)
+                                           : fmt::format("{}:{}", c.host, c.port));
+  }
+  options.client.tls = tls::TlsFiles{ship.tls_ca, ship.tls_cert, ship.tls_key};
+  options.client.plaintext_for_tests = ship.plaintext_for_tests;
+  options.client.agent_id = config.identity.id;
+  options.client.gateway = config.identity.gateway;
+
+  std::unique_ptr<Shipper> shipper;
+  if (Status s = Shipper::create(options, shipper); !s) return s;
+  auto shipping = std::unique_ptr<AgentShipping>(new AgentShipping(std::move(shipper)));
+  AggregatorOptions aggregation;
+  aggregation.agent_id = config.identity.id;
+  aggregation.gateway = config.identity.gateway;
+  aggregation.flush_window_ms = ship.flush_window_ms;
+  aggregation.max_records_per_window = ship.max_records_per_window;
+  aggregation.ship_unattributed = ship.ship_unattributed;
+  // No sequence counter: the spool numbers batches as the single writer.
+  shipping->aggregator_ = std::make_unique<Aggregator>(aggregation, nullptr, *shipping->shipper_);
+  shipping->shipper_->start();
+  out = std::move(shipping);
+  return Status::ok();
+}
+
+void AgentShipping::finish(std::chrono::milliseconds drain_timeout) {
+  aggregator_->flush_all();
+  shipper_->stop(drain_timeout);
+}
+
+void AgentShipping::report(StatsSink& sink) const {
+  aggregator_->report(sink);
+  shipper_->report(sink);
+}
+
+}  // namespace ipattrib::agent
