@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The README's first command: installs what is needed, builds, generates a
-# sample gateway capture with the project's own traffic generator, replays it
-# through the agent and prints the attributed requests.
+# The README's first command: the main job on this machine, on the embedded
+# defaults. Installs what is needed, builds, makes a private PKI, starts a
+# collector on SQLite, generates a sample gateway capture with the project's
+# traffic generator, replays it through the agent (which attributes every
+# request and ships the records over mutual TLS), and asks the ledger with
+# ipattribctl for an account's IP history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +12,59 @@ bash scripts/setup.sh
 
 BUILD_DIR=build/release
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DIPATTRIB_BUILD_TESTS=OFF >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target ipattrib-agent ipattrib-gen
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target ipattrib-agent ipattrib-gen ipattrib-collector ipattribctl
+BIN="$BUILD_DIR/bin"
 
 WORK=var/quickstart
+INGEST_PORT=${IPATTRIB_QUICKSTART_INGEST_PORT:-17443}
+API_PORT=${IPATTRIB_QUICKSTART_API_PORT:-18470}
+rm -rf "$WORK/ledger.sqlite3"* "$WORK/spool"
 mkdir -p "$WORK"
-"$BUILD_DIR/bin/ipattrib-gen" --requests 2000 --seed 7 --out "$WORK/sample.pcap" --truth "$WORK/truth.tsv" \
+
+echo "== private PKI (CA, collector and agent certificates) in $WORK/pki"
+bash scripts/make-pki.sh "$WORK/pki" --agent quickstart-agent >/dev/null
+
+TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+TOKEN_SHA256=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
+cat > "$WORK/collector.toml" <<TOML
+[ledger]
+sqlite_path = "$WORK/ledger.sqlite3"
+[ingest]
+listen = "127.0.0.1:$INGEST_PORT"
+tls_ca = "$WORK/pki/ca.crt"
+tls_cert = "$WORK/pki/collector.crt"
+tls_key = "$WORK/pki/collector.key"
+allowed_agents = ["quickstart-agent"]
+[api]
+listen = "127.0.0.1:$API_PORT"
+token_sha256 = ["$TOKEN_SHA256"]
+TOML
+
+echo "== starting ipattrib-collector (ledger $WORK/ledger.sqlite3, agents on :$INGEST_PORT, API on :$API_PORT)"
+"$BIN/ipattrib-collector" --config "$WORK/collector.toml" 2>"$WORK/collector.log" &
+COLLECTOR=$!
+trap 'kill "$COLLECTOR" 2>/dev/null || true; wait "$COLLECTOR" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && break
+  kill -0 "$COLLECTOR" 2>/dev/null || { cat "$WORK/collector.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+"$BIN/ipattrib-gen" --requests 2000 --seed 7 --out "$WORK/sample.pcap" --truth "$WORK/truth.tsv" \
   --config-out "$WORK/agent.toml" --keys-out "$WORK/api-keys.tsv"
+cat >> "$WORK/agent.toml" <<TOML
+
+[agent]
+id = "quickstart-agent"
+gateway = "quickstart-gateway"
+
+[ship]
+collectors = ["127.0.0.1:$INGEST_PORT"]
+tls_ca = "$WORK/pki/ca.crt"
+tls_cert = "$WORK/pki/agents/quickstart-agent.crt"
+tls_key = "$WORK/pki/agents/quickstart-agent.key"
+spool_dir = "$WORK/spool"
+TOML
 
 GEO_ARGS=()
 for db in var/geo/*.mmdb; do
@@ -23,20 +73,32 @@ done
 
 echo
 echo "== replaying $WORK/sample.pcap through ipattrib-agent (config $WORK/agent.toml)"
-"$BUILD_DIR/bin/ipattrib-agent" --config "$WORK/agent.toml" --read "$WORK/sample.pcap" \
+"$BIN/ipattrib-agent" --config "$WORK/agent.toml" --read "$WORK/sample.pcap" \
   "${GEO_ARGS[@]}" --events "$WORK/events.jsonl" 2>"$WORK/agent.log"
-grep -o 'stats: .*' "$WORK/agent.log" | tr ' ' '\n' | grep -E '^(decode.frames|http.requests|attribution.requests|attribution.no_account|flow.created)=' || true
+grep -o 'stats: .*' "$WORK/agent.log" | tail -n 1 | tr ' ' '\n' |
+  grep -E '^(decode.frames|http.requests|attribution.no_account|aggregate.records|ship.batches_acked|spool.dropped_accesses)=' || true
 
 echo
 echo "== the first attributed requests (time, client IP and how it was found, account, class, request)"
-head -n 12 "$WORK/events.jsonl" | while IFS= read -r line; do
+head -n 8 "$WORK/events.jsonl" | while IFS= read -r line; do
   printf '%s\n' "$line" | sed -E 's/.*"ts":"([^"]*)".*"client_ip":"([^"]*)","ip_source":"([^"]*)".*"method":"([^"]*)","host":"([^"]*)","target":"([^"]*)","account":("[^"]*"|null).*"class":"([^"]*)".*/\1  \2 (\3)  account=\7  \8  \4 \6/'
 done
-
-echo
-echo "== requests per account (top 5) and the agent against the generator's ground truth"
-grep -o '"account":"[^"]*"' "$WORK/events.jsonl" | sort | uniq -c | sort -rn | head -5
 events=$(wc -l < "$WORK/events.jsonl")
 truth=$(($(wc -l < "$WORK/truth.tsv") - 1))
 echo "agent found $events requests; the generator sent $truth"
-echo "full events: $WORK/events.jsonl   agent log: $WORK/agent.log"
+
+export IPATTRIB_URL="http://127.0.0.1:$API_PORT" IPATTRIB_TOKEN="$TOKEN"
+ACCOUNT=$(grep -o '"account":"[^"]*"' "$WORK/events.jsonl" | sort | uniq -c | sort -rn | head -n 1 | sed -E 's/.*"account":"([^"]*)"/\1/')
+echo
+echo "== the ledger: ipattribctl account $ACCOUNT   (every IP the account was used from)"
+"$BIN/ipattribctl" account "$ACCOUNT"
+echo
+echo "== ipattribctl accesses $ACCOUNT   (the date and time of each access)"
+"$BIN/ipattribctl" accesses "$ACCOUNT"
+IP=$("$BIN/ipattribctl" account "$ACCOUNT" --format csv | sed -n 2p | cut -d, -f1)
+echo
+echo "== ipattribctl ip $IP   (the investigator's reverse lookup)"
+"$BIN/ipattribctl" ip "$IP"
+echo
+echo "collector log: $WORK/collector.log   agent log: $WORK/agent.log   events: $WORK/events.jsonl"
+echo "try: IPATTRIB_URL=$IPATTRIB_URL IPATTRIB_TOKEN=<token> $BIN/ipattribctl export ACCOUNT (the collector stops with this script)"
