@@ -257,6 +257,9 @@ class CollectorProcessTest : public ::testing::Test {
   std::uint16_t api_port_ = 0;
   std::int64_t base_ms_ = 0;
   CollectorProcess collector_;
+
+ public:
+  void replay_and_check(bool collector_starts_late);
 };
 
 TEST_F(CollectorProcessTest, CheckConfigAcceptsTheTestConfigAndRejectsABrokenOneAtItsLine) {
@@ -389,8 +392,21 @@ TEST_F(CollectorProcessTest, AgentCertificateFromAnotherCaIsRefused) {
 // ships over mutual TLS to ipattrib-collector; the ledger, read back through
 // the query API, must equal the ground truth exactly — every account, client
 // IP, class and access time (at the stored millisecond resolution).
+// Replays a generated capture through the agent binary; with
+// collector_starts_late the collector comes up only after the agent has
+// started (and failed to connect), so everything goes through the spool.
 TEST_F(CollectorProcessTest, AgentShipsAGeneratedCaptureAndTheLedgerEqualsGroundTruth) {
-  start_collector();
+  replay_and_check(/*collector_starts_late=*/false);
+}
+
+// Issue 4's fault case (2): the agent starts while the collector is down; the
+// collector comes up later and still receives everything, exactly once.
+TEST_F(CollectorProcessTest, AgentStartedWithCollectorDownDeliversEverythingWhenItComesUp) {
+  replay_and_check(/*collector_starts_late=*/true);
+}
+
+void CollectorProcessTest::replay_and_check(bool collector_starts_late) {
+  if (!collector_starts_late) start_collector();
   const std::string gen = std::string(IPATTRIB_GEN_BIN) + " --requests 3000 --seed 5 --out " +
                           (dir_ / "gen.pcap").string() + " --truth " + (dir_ / "truth.tsv").string() +
                           " --config-out " + (dir_ / "agent.toml").string() + " --keys-out " +
@@ -402,12 +418,22 @@ TEST_F(CollectorProcessTest, AgentShipsAGeneratedCaptureAndTheLedgerEqualsGround
       << "[ship]\ncollectors = [\"127.0.0.1:" << ingest_port_ << "\"]\n"
       << "tls_ca = \"" << pki << "/ca.crt\"\ntls_cert = \"" << pki << "/agents/agent-1.crt\"\n"
       << "tls_key = \"" << pki << "/agents/agent-1.key\"\nspool_dir = \"" << (dir_ / "spool").string() << "\"\n";
+  const std::string agent_command = std::string(IPATTRIB_AGENT_BIN) + " --config " + (dir_ / "agent.toml").string() +
+                                    " --read " + (dir_ / "gen.pcap").string() + " 2>&1";
   std::string agent_log;
-  ASSERT_EQ(run(std::string(IPATTRIB_AGENT_BIN) + " --config " + (dir_ / "agent.toml").string() + " --read " +
-                    (dir_ / "gen.pcap").string() + " 2>&1",
-                &agent_log),
-            0)
-      << agent_log;
+  if (collector_starts_late) {
+    // The agent reads the file, fails to connect, spools, and keeps retrying
+    // for its drain time; the collector starts meanwhile.
+    std::thread agent([&] { EXPECT_EQ(run(agent_command, &agent_log), 0) << agent_log; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    start_collector();
+    agent.join();
+    EXPECT_NE(agent_log.find("ship.connect_failures="), std::string::npos) << agent_log;
+    EXPECT_EQ(agent_log.find("ship.connect_failures=0 "), std::string::npos) << "the collector was not down: "
+                                                                             << agent_log;
+  } else {
+    ASSERT_EQ(run(agent_command, &agent_log), 0) << agent_log;
+  }
 
   // Ground truth: (account, client ip, class) -> access times in ms.
   std::map<std::string, std::map<std::string, std::vector<std::int64_t>>> truth;
