@@ -9,6 +9,7 @@ Status AgentShipping::start(const AgentConfig& config, std::unique_ptr<AgentShip
   ShipperOptions options;
   options.spool.dir = ship.spool_dir;
   options.spool.max_bytes = std::uint64_t{ship.max_spool_mb} << 20;
+  options.wait_when_full = !config.capture.read_file.empty();
   for (const CollectorAddress& c : ship.collectors) {
     const bool v6 = c.host.find(':') != std::string::npos;
     options.client.collectors.push_back(v6 ? fmt::format("[{}]:{}", c.host, c.port)

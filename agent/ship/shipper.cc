@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 namespace ipattrib::agent {
 
 namespace {
@@ -60,13 +62,22 @@ bool Shipper::offer(RecordBatch&& batch) {
     spdlog::error("shipper: batch offered after stop; its {} accesses are LOST", count_accesses(batch));
     return false;
   }
+  while (options_.wait_when_full && queue_.write_available() == 0 && thread_.joinable() &&
+         accepting_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   // Checked before allocating: with one producer the free space only grows until push.
   if (queue_.write_available() == 0) {
     const std::uint64_t accesses = count_accesses(batch);
     queue_full_drops_.fetch_add(1, std::memory_order_relaxed);
     queue_full_dropped_accesses_.fetch_add(accesses, std::memory_order_relaxed);
-    spdlog::error("shipper: queue full ({} batches); dropping a batch, its {} accesses are LOST",
-                  options_.queue_capacity, accesses);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_drop_log_ >= std::chrono::seconds(1)) {
+      last_drop_log_ = now;
+      spdlog::error("shipper: queue full ({} batches); {} batches with {} accesses LOST so far",
+                    options_.queue_capacity, queue_full_drops_.load(std::memory_order_relaxed),
+                    queue_full_dropped_accesses_.load(std::memory_order_relaxed));
+    }
     return false;
   }
   batch.agent_id = options_.client.agent_id;

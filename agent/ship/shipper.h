@@ -39,6 +39,9 @@ struct ShipperOptions {
   // Batches waiting between the pipeline and the shipper thread; a full queue
   // drops the offered batch (counted with its accesses) rather than block capture.
   std::size_t queue_capacity = 1024;
+  // Offline replay (--read) has no capture to fall behind: offer() then waits
+  // for room instead of dropping, so a fast reader cannot lose accesses.
+  bool wait_when_full = false;
   // Batches sent and not yet acknowledged; bounds what one reconnect pushes at once.
   std::size_t max_in_flight = 64;
   // How long the idle thread waits for ACKs or new batches per turn.
@@ -115,6 +118,8 @@ class Shipper final : public RecordBatchSink {
   mutable std::mutex stats_mutex_;
   std::vector<std::pair<std::string, std::uint64_t>> stats_snapshot_;
   std::chrono::steady_clock::time_point last_publish_{};
+  // Queue-full drops are logged at most once a second (producer thread only).
+  std::chrono::steady_clock::time_point last_drop_log_{};
 };
 
 }  // namespace ipattrib::agent
