@@ -22,7 +22,7 @@
 #include "agent/capture/pcap_source.h"
 #include "agent/config/agent_config.h"
 #include "agent/output/event_json_writer.h"
-#include "agent/output/stats_line.h"
+#include "ipattrib/stats_line.h"
 #include "agent/pipeline/packet_pipeline.h"
 
 namespace ipattrib::agent {

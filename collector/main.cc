@@ -21,6 +21,7 @@
 #include "collector/ingest/ingest_server.h"
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
 #include "collector/retention_job.h"
+#include "ipattrib/stats_line.h"
 
 namespace ipattrib::collector {
 namespace {
@@ -46,19 +47,6 @@ void install_signal_handlers() {
   for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaction(s, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error on that connection, not the process's end
 }
-
-// "ingest.batches=3 retention.runs=1 ..." for the log.
-class StatsLine : public StatsSink {
- public:
-  void counter(std::string_view name, std::uint64_t value) override {
-    if (!text_.empty()) text_ += ' ';
-    text_ += fmt::format("{}={}", name, value);
-  }
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-};
 
 // Prometheus text for the collector's own counters: "ingest.batches" becomes
 // ipattrib_ingest_batches_total; the one gauge (active connections) keeps
@@ -173,7 +161,7 @@ class CollectorRun {
   void log_stats() const {
     StatsLine line;
     report(line);
-    spdlog::info("stats: {}", line.text());
+    spdlog::info("stats: {}", line.to_string());
   }
 
   const CollectorConfig& config_;

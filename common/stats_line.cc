@@ -1,8 +1,8 @@
-#include "agent/output/stats_line.h"
+#include "ipattrib/stats_line.h"
 
 #include <fmt/format.h>
 
-namespace ipattrib::agent {
+namespace ipattrib {
 
 void StatsLine::counter(std::string_view name, std::uint64_t value) { counters_.emplace_back(name, value); }
 
@@ -22,4 +22,4 @@ std::uint64_t StatsLine::value(std::string_view name) const {
   return 0;
 }
 
-}  // namespace ipattrib::agent
+}  // namespace ipattrib

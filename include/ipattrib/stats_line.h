@@ -1,5 +1,6 @@
 // StatsLine: a StatsSink that renders every counter it is given as one
-// "name=value" line, the agent's periodic and exit-time stats log line.
+// "name=value" line, the periodic and exit-time stats log line of
+// the agent and the collector.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 #include "ipattrib/stats_sink.h"
 
-namespace ipattrib::agent {
+namespace ipattrib {
 
 class StatsLine : public StatsSink {
  public:
@@ -25,4 +26,4 @@ class StatsLine : public StatsSink {
   std::vector<std::pair<std::string, std::uint64_t>> counters_;
 };
 
-}  // namespace ipattrib::agent
+}  // namespace ipattrib

@@ -1,8 +1,8 @@
-#include "agent/output/stats_line.h"
+#include "ipattrib/stats_line.h"
 
 #include <gtest/gtest.h>
 
-namespace ipattrib::agent {
+namespace ipattrib {
 namespace {
 
 TEST(StatsLineTest, RendersInOrderAndLooksUp) {
@@ -15,4 +15,4 @@ TEST(StatsLineTest, RendersInOrderAndLooksUp) {
 }
 
 }  // namespace
-}  // namespace ipattrib::agent
+}  // namespace ipattrib
