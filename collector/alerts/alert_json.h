@@ -5,10 +5,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "collector/alerts/alert_types.h"
 
 namespace ipattrib::collector {
 
 nlohmann::json alert_to_json(const Alert& alert);
+// alert_to_json as compact text (invalid UTF-8 replaced): the exact bytes
+// the sinks send and the webhook signs.
+std::string alert_json_text(const Alert& alert);
 
 }  // namespace ipattrib::collector
