@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "collector/ledger/ledger_types.h"
@@ -34,6 +35,10 @@ class LedgerStore {
   virtual Status account_accesses(const AccountAccessesQuery& query, AccessPage& page) = 0;
   virtual Status network_accounts(const NetworkAccountsQuery& query, Page<IpSummary>& page) = 0;
   virtual Status export_account(const std::string& account, AccountExport& out) = 0;
+  // Every summary, in (account, ip, class) order; stops when visit returns
+  // false. For whole-ledger passes (the special-measures retroactive scan):
+  // the visitor runs without any store lock held, so it may query the store.
+  virtual Status scan_summaries(const std::function<bool(const IpSummary&)>& visit) = 0;
 
   // Deletes access detail older than cutoff_ms and the summaries whose last
   // access is older than it.

@@ -37,6 +37,7 @@ class SqliteLedger final : public LedgerStore {
   Status account_accesses(const AccountAccessesQuery& query, AccessPage& page) override;
   Status network_accounts(const NetworkAccountsQuery& query, Page<IpSummary>& page) override;
   Status export_account(const std::string& account, AccountExport& out) override;
+  Status scan_summaries(const std::function<bool(const IpSummary&)>& visit) override;
   Status apply_retention(std::int64_t cutoff_ms, RetentionResult& result) override;
 
  private:

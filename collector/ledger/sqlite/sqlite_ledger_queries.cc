@@ -284,6 +284,35 @@ Status SqliteLedger::account_accesses_locked(const AccountAccessesQuery& query, 
   return Status::ok();
 }
 
+// Pages through the summaries by key, taking the reader lock for one page at
+// a time and calling the visitor with no lock held: a scan of the whole
+// ledger neither blocks queries for its duration nor deadlocks a visitor
+// that queries the store. Summaries committed during the scan are visited if
+// their key is still ahead of it.
+Status SqliteLedger::scan_summaries(const std::function<bool(const IpSummary&)>& visit) {
+  constexpr std::uint32_t kPageSize = 512;
+  std::string account, ip;  // key of the last visited summary; below every real one at first
+  std::int64_t family = -1, access_class = -1;
+  for (;;) {
+    Page<IpSummary> page;
+    {
+      std::lock_guard lock(reader_.mutex);
+      SqliteStatement& q = reader_.st->scan_summaries;
+      q.bind_blob(1, account).bind_blob(2, ip).bind_int(3, family).bind_int(4, access_class).bind_int(5, kPageSize + 1);
+      if (Status s = read_summaries(q, kPageSize, page); !s) return s;
+    }
+    for (const IpSummary& summary : page.items) {
+      if (!visit(summary)) return Status::ok();
+    }
+    if (!page.more || page.items.empty()) return Status::ok();
+    const IpSummary& last = page.items.back();
+    account = last.account;
+    ip = std::string(ip_blob(last.ip));
+    family = ip_family_of(last.ip);
+    access_class = static_cast<std::int64_t>(last.access_class);
+  }
+}
+
 // One read transaction: the summaries and accesses come from one snapshot
 // even while batches commit.
 Status SqliteLedger::export_account(const std::string& account, AccountExport& out) {

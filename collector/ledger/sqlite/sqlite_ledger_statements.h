@@ -37,7 +37,7 @@ struct SqliteLedger::Statements {
   SqliteStatement select_open_chunk, append_chunk, insert_chunk;
   SqliteStatement select_gateway_id, insert_gateway, select_gateway_name;
   SqliteStatement account_exists, account_ips, network_accounts, summary_gateway_names;
-  SqliteStatement account_summaries, summary_chunks;
+  SqliteStatement account_summaries, summary_chunks, scan_summaries;
   SqliteStatement old_chunk_totals, delete_old_chunks, straddling_chunks, rewrite_chunk;
   SqliteStatement delete_old_summary_gateways, delete_old_summaries;
 };

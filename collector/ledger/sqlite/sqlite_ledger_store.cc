@@ -161,6 +161,12 @@ Status SqliteLedger::prepare_statements(Connection& connection) {
        "SELECT id, ip, ip_family, access_class FROM summaries WHERE account = ?1 "
        "AND (?2 < 0 OR (ip = ?3 AND ip_family = ?2)) AND (?4 < 0 OR access_class = ?4) "
        "AND last_seen_ms >= ?5 AND first_seen_ms <= ?6"},
+      // Keyset paging on the UNIQUE (account, ip, ip_family, access_class)
+      // index: every page is one index seek, however far into the ledger.
+      {&st.scan_summaries,
+       summary_select +
+           "WHERE (account, ip, ip_family, access_class) > (?1, ?2, ?3, ?4) "
+           "ORDER BY account, ip, ip_family, access_class LIMIT ?5"},
       {&st.summary_chunks,
        "SELECT gateway_id, first_ms, n, times FROM access_chunks WHERE summary_id = ?1 AND first_ms >= ?2 "
        "AND first_ms <= ?3 AND last_ms >= ?4 ORDER BY first_ms"},

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
@@ -32,6 +34,8 @@ struct LedgerStoreFactory {
 void PrintTo(const LedgerStoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+
+std::string fmt_v6(int i) { return "2001:db8::" + std::to_string(1000 + i); }
 
 AttributionRecord record(std::string account, const char* address, std::vector<std::int64_t> times,
                          RecordClass cls = RecordClass::kAccess, std::string gateway = "gw1",
@@ -598,6 +602,48 @@ TEST_P(LedgerStoreTest, KilledWriterLeavesExactlyTheAcknowledgedBatches) {
   for (std::uint64_t s = acked + 1; s <= committed + 1; ++s) apply(crash_batch(s));
   expected.push_back(static_cast<std::int64_t>(committed + 1));
   EXPECT_EQ(times_of(all_accesses("shared")), expected);
+}
+
+// Summaries come in (account, ip, class) order across page boundaries, the
+// visitor can stop the scan, and it may query the store while scanning.
+TEST_P(LedgerStoreTest, ScanSummariesVisitsEverySummaryInKeyOrder) {
+  std::vector<AttributionRecord> records;
+  std::vector<std::tuple<std::string, std::array<std::uint8_t, 16>, RecordClass>> expected;
+  for (int a = 0; a < 7; ++a) {
+    for (int i = 0; i < 180; ++i) {  // 1260 summaries: several pages
+      const std::string account = "acct-" + std::to_string((a * 5) % 7);
+      const std::string address =
+          i % 3 == 0 ? fmt_v6(i) : "10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".9";
+      const RecordClass cls = i % 2 == 0 ? RecordClass::kAccess : RecordClass::kAdmin;
+      records.push_back(record(account, address.c_str(), {1000 + i}, cls));
+      expected.emplace_back(account, ip(address.c_str()).bytes(), cls);
+    }
+  }
+  apply(batch("agent", 1, records));
+  std::sort(expected.begin(), expected.end());
+
+  std::vector<std::tuple<std::string, std::array<std::uint8_t, 16>, RecordClass>> seen;
+  std::uint64_t accesses_read = 0;
+  Status s = store_->scan_summaries([&](const IpSummary& summary) {
+    seen.emplace_back(summary.account, summary.ip.bytes(), summary.access_class);
+    EXPECT_EQ(summary.access_count, 1u);
+    EXPECT_EQ(summary.gateways, std::vector<std::string>{"gw1"});
+    if (seen.size() % 500 == 0) accesses_read += all_accesses(summary.account).size();
+    return true;
+  });
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(accesses_read, 2u * 180u);  // at the 500th and 1000th summary
+
+  std::size_t visited = 0;
+  ASSERT_TRUE(store_->scan_summaries([&](const IpSummary&) { return ++visited < 600; }));
+  EXPECT_EQ(visited, 600u);
+}
+
+TEST_P(LedgerStoreTest, ScanSummariesOfAnEmptyLedgerVisitsNothing) {
+  bool visited = false;
+  ASSERT_TRUE(store_->scan_summaries([&](const IpSummary&) { return visited = true; }));
+  EXPECT_FALSE(visited);
 }
 
 const LedgerStoreFactory kSqliteFactory{"sqlite", [](const std::string& dir, std::unique_ptr<LedgerStore>& store) {
