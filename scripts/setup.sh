@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 procps time                    # time: peak RSS in benchmarks
   openssl                                 # make-pki.sh (test and quickstart certificates)
+  libpq-dev postgresql                    # PostgreSQL ledger; tests run their own throwaway server (initdb + pg_ctl)
 )
 
 SUDO=""

@@ -2,6 +2,7 @@
 // through a factory (the PostgreSQL store adds its own instantiation).
 #include "collector/ledger/ledger_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,16 +20,20 @@
 #include <tuple>
 #include <vector>
 
+#include "collector/ledger/postgresql/postgres_ledger_store.h"
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
+#include "tests/support/postgres_server.h"
 
 namespace ipattrib::collector {
 namespace {
 
 // Opens the ledger kept under `dir` (fresh per test); opening the same dir
-// again reopens the same ledger.
+// again reopens the same ledger. `unavailable` (if set) says why the store
+// cannot run here, and the test skips.
 struct LedgerStoreFactory {
   std::string name;
   std::function<Status(const std::string& dir, std::unique_ptr<LedgerStore>&)> open;
+  std::function<std::string()> unavailable;
 };
 
 void PrintTo(const LedgerStoreFactory& factory, std::ostream* os) { *os << factory.name; }
@@ -67,6 +72,9 @@ std::vector<std::int64_t> times_of(const std::vector<Access>& accesses) {
 class LedgerStoreTest : public ::testing::TestWithParam<LedgerStoreFactory> {
  protected:
   void SetUp() override {
+    if (GetParam().unavailable) {
+      if (const std::string why = GetParam().unavailable(); !why.empty()) GTEST_SKIP() << "skipped: " << why;
+    }
     std::string pattern = (std::filesystem::temp_directory_path() / "ledger-test-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
@@ -652,7 +660,28 @@ const LedgerStoreFactory kSqliteFactory{"sqlite", [](const std::string& dir, std
                                           return open_sqlite_ledger_store(options, store);
                                         }};
 
-INSTANTIATE_TEST_SUITE_P(Stores, LedgerStoreTest, ::testing::Values(kSqliteFactory),
+// One database per test directory on this process's throwaway server
+// (tests/support/postgres_server.h); the same dir reopens the same database.
+const LedgerStoreFactory kPostgresFactory{
+    "postgresql",
+    [](const std::string& dir, std::unique_ptr<LedgerStore>& store) {
+      std::string why;
+      test_support::PostgresServer* server = test_support::shared_postgres_server(why);
+      if (server == nullptr) return Status::error("no postgresql server: " + why);
+      std::string database = "ledger_";
+      for (unsigned char c : std::filesystem::path(dir).filename().string()) database += fmt::format("{:02x}", c);
+      if (Status s = server->ensure_database(database); !s) return s;
+      PostgresLedgerOptions options;
+      options.conninfo = server->conninfo(database);
+      options.write_connections = 2;
+      return open_postgres_ledger_store(options, store);
+    },
+    [] {
+      std::string why;
+      return test_support::shared_postgres_server(why) == nullptr ? "no PostgreSQL server: " + why : std::string();
+    }};
+
+INSTANTIATE_TEST_SUITE_P(Stores, LedgerStoreTest, ::testing::Values(kSqliteFactory, kPostgresFactory),
                          [](const ::testing::TestParamInfo<LedgerStoreFactory>& info) { return info.param.name; });
 
 }  // namespace

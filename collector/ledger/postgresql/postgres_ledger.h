@@ -1,0 +1,76 @@
+// PostgresLedger: the PostgreSQL LedgerStore (private to
+// collector/ledger/postgresql). A small pool of connections applies batches
+// (each in its own transaction, so agents' batches commit in parallel) and
+// one connection answers queries, so an analyst's export never delays the
+// commit an agent waits for.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/ledger/ledger_store.h"
+#include "collector/ledger/postgresql/postgres_connection.h"
+#include "collector/ledger/postgresql/postgres_ledger_store.h"
+
+namespace ipattrib::collector {
+
+// Bounds of one access chunk, as in the SQLite store: an append rewrites at
+// most this many times, and a time-range query looks back one span.
+inline constexpr std::uint64_t kPgMaxChunkAccesses = 512;
+inline constexpr std::int64_t kPgMaxChunkSpanMs = 24 * 3600 * 1000;
+
+class PostgresLedger final : public LedgerStore {
+ public:
+  Status open(const PostgresLedgerOptions& options);
+
+  Status apply_batch(const RecordBatch& batch, ApplyResult& result) override;
+  Status highest_sequence(const std::string& agent_id, std::uint64_t& sequence) override;
+  Status account_exists(const std::string& account, bool& exists) override;
+  Status account_ips(const AccountIpsQuery& query, Page<IpSummary>& page) override;
+  Status account_accesses(const AccountAccessesQuery& query, AccessPage& page) override;
+  Status network_accounts(const NetworkAccountsQuery& query, Page<IpSummary>& page) override;
+  Status export_account(const std::string& account, AccountExport& out) override;
+  Status scan_summaries(const std::function<bool(const IpSummary&)>& visit) override;
+  Status apply_retention(std::int64_t cutoff_ms, RetentionResult& result) override;
+
+ private:
+  // Borrows a write connection for one transaction; returns it on scope exit.
+  class WriterLease;
+  struct Round;
+  struct AccessCollector;
+
+  PostgresConnection* acquire_writer();
+  void release_writer(PostgresConnection* c);
+  Status resolve_gateways(PostgresConnection& c, const RecordBatch& batch);
+  Status apply_once(PostgresConnection& c, const RecordBatch& batch, ApplyResult& result, std::string& sqlstate);
+  Status apply_round(PostgresConnection& c, const Round& round, ApplyResult& result, std::string& sqlstate);
+  Status retention_once(PostgresConnection& c, std::int64_t cutoff_ms, RetentionResult& result, std::string& sqlstate);
+  Status read_summaries(const char* statement, const PgParams& params, std::uint32_t limit, Page<IpSummary>& page);
+  Status gateway_name(std::int64_t id, std::string& name);
+  Status account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page);
+  Status account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page);
+  Status export_account_locked(const std::string& account, AccountExport& out);
+
+  std::mutex pool_mutex_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<PostgresConnection>> writers_;
+  std::vector<PostgresConnection*> idle_writers_;  // pool_mutex_
+
+  std::mutex reader_mutex_;
+  PostgresConnection reader_;  // reader_mutex_
+
+  // Gateway names are few and never deleted; ids are committed before a
+  // batch uses them, so the caches never hold an id the database lacks.
+  std::mutex gateway_mutex_;
+  std::unordered_map<std::string, std::int64_t> gateway_ids_;    // gateway_mutex_
+  std::unordered_map<std::int64_t, std::string> gateway_names_;  // gateway_mutex_
+};
+
+}  // namespace ipattrib::collector
