@@ -1,0 +1,317 @@
+// What only the shared PostgreSQL store must do, on a real throwaway server:
+// several collectors (here: several store instances, each with its own
+// connections) applying the same agent batches exactly once, starting at
+// once on an empty database, CIDR lookups over the GiST index, the password
+// path, and refusing a newer schema. The behaviour both stores share is in
+// ../ledger_store_test.cc.
+#include "collector/ledger/postgresql/postgres_ledger_store.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "collector/ledger/ledger_store_factory.h"
+#include "tests/support/postgres_server.h"
+
+namespace ipattrib::collector {
+namespace {
+
+using test_support::PostgresServer;
+
+AttributionRecord record(std::string account, const IpAddress& ip, std::vector<std::int64_t> times) {
+  AttributionRecord r;
+  r.account = std::move(account);
+  r.client_ip = ip;
+  r.gateway = "gw1";
+  r.geo.country = "US";
+  r.access_times_ms = std::move(times);
+  return r;
+}
+
+AttributionRecord record(std::string account, const char* ip, std::vector<std::int64_t> times) {
+  return record(std::move(account), *IpAddress::parse(ip), std::move(times));
+}
+
+RecordBatch batch(std::string agent, std::uint64_t sequence, std::vector<AttributionRecord> records) {
+  RecordBatch b;
+  b.agent_id = std::move(agent);
+  b.sequence = sequence;
+  b.records = std::move(records);
+  return b;
+}
+
+class PostgresLedgerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    server_ = test_support::shared_postgres_server(why);
+    if (server_ == nullptr) GTEST_SKIP() << "skipped: no PostgreSQL server: " << why;
+    database_ = test_support::fresh_database_name("pgledger");
+    ASSERT_TRUE(server_->ensure_database(database_));
+  }
+  // A second, third... collector: a store with its own connections.
+  std::unique_ptr<LedgerStore> open_collector() {
+    PostgresLedgerOptions options;
+    options.conninfo = server_->conninfo(database_);
+    options.write_connections = 2;
+    std::unique_ptr<LedgerStore> store;
+    Status s = open_postgres_ledger_store(options, store);
+    EXPECT_TRUE(s) << s.message();
+    return store;
+  }
+  std::string sql(const std::string& query) {
+    std::string value;
+    Status s = server_->execute(database_, query, &value);
+    EXPECT_TRUE(s) << s.message();
+    return value;
+  }
+  std::size_t accesses_of(LedgerStore& store, const std::string& account) {
+    AccountExport out;
+    EXPECT_TRUE(store.export_account(account, out));
+    return out.accesses.size();
+  }
+
+  PostgresServer* server_ = nullptr;
+  std::string database_;
+};
+
+// Two collectors receive the same retransmitted batches (an agent failing
+// over mid-stream) at the same moment: each batch is applied by exactly one.
+TEST_F(PostgresLedgerStoreTest, TwoCollectorsApplyingTheSameBatchAtOnceApplyItOnce) {
+  auto a = open_collector();
+  auto b = open_collector();
+  ASSERT_TRUE(a && b);
+  constexpr std::uint64_t kBatches = 60;
+  std::atomic<int> applied{0}, duplicates{0}, failures{0};
+  auto run = [&](LedgerStore& store) {
+    for (std::uint64_t seq = 1; seq <= kBatches; ++seq) {
+      const auto t = static_cast<std::int64_t>(seq);
+      RecordBatch same = batch(
+          "agent-1", seq,
+          {record("shared", "192.0.2.1", {t}), record("acct-" + std::to_string(seq % 7), "2001:db8::7", {t, t + 1})});
+      ApplyResult r;
+      if (!store.apply_batch(same, r)) {
+        ++failures;
+      } else if (r.duplicate) {
+        ++duplicates;
+      } else {
+        ++applied;
+      }
+    }
+  };
+  std::thread ta([&] { run(*a); });
+  std::thread tb([&] { run(*b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(applied.load(), static_cast<int>(kBatches));
+  EXPECT_EQ(duplicates.load(), static_cast<int>(kBatches));
+  EXPECT_EQ(accesses_of(*a, "shared"), kBatches);
+  EXPECT_EQ(accesses_of(*b, "shared"), kBatches);
+  std::size_t per_account = 0;
+  for (int k = 0; k < 7; ++k) per_account += accesses_of(*a, "acct-" + std::to_string(k));
+  EXPECT_EQ(per_account, 2 * kBatches);
+  std::uint64_t highest = 0;
+  ASSERT_TRUE(b->highest_sequence("agent-1", highest));
+  EXPECT_EQ(highest, kBatches);
+}
+
+// The failover case in order: collector A applied and acknowledged (or
+// crashed before acknowledging); the agent resends to collector B.
+TEST_F(PostgresLedgerStoreTest, RetransmissionToAnotherCollectorIsADuplicate) {
+  auto a = open_collector();
+  auto b = open_collector();
+  ASSERT_TRUE(a && b);
+  const RecordBatch first = batch("agent-1", 1, {record("acct", "198.51.100.4", {10, 20})});
+  const RecordBatch second = batch("agent-1", 2, {record("acct", "198.51.100.4", {30})});
+  ApplyResult r;
+  ASSERT_TRUE(a->apply_batch(first, r));
+  EXPECT_FALSE(r.duplicate);
+  ASSERT_TRUE(b->apply_batch(first, r));
+  EXPECT_TRUE(r.duplicate);
+  ASSERT_TRUE(b->apply_batch(second, r));
+  EXPECT_FALSE(r.duplicate);
+  ASSERT_TRUE(a->apply_batch(second, r));
+  EXPECT_TRUE(r.duplicate);
+  EXPECT_EQ(accesses_of(*a, "acct"), 3u);
+  Page<IpSummary> page;
+  AccountIpsQuery q;
+  q.account = "acct";
+  ASSERT_TRUE(b->account_ips(q, page));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].access_count, 3u);
+}
+
+// Collectors of several agents writing the same accounts at once, with
+// records in different orders: no deadlock surfaces, nothing is lost.
+TEST_F(PostgresLedgerStoreTest, CollectorsWritingTheSameAccountsConcurrentlyLoseNothing) {
+  std::vector<std::unique_ptr<LedgerStore>> collectors;
+  for (int i = 0; i < 3; ++i) collectors.push_back(open_collector());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> agents;
+  for (int agent = 0; agent < 6; ++agent) {
+    agents.emplace_back([&, agent] {
+      std::mt19937 rng(static_cast<unsigned>(agent));
+      for (std::uint64_t seq = 1; seq <= 25; ++seq) {
+        std::vector<AttributionRecord> records;
+        for (int k = 0; k < 8; ++k) records.push_back(record("acct-" + std::to_string(k), "192.0.2.9", {1000}));
+        std::shuffle(records.begin(), records.end(), rng);
+        ApplyResult r;
+        LedgerStore& store = *collectors[(static_cast<std::size_t>(agent) + seq) % collectors.size()];
+        if (!store.apply_batch(batch("agent-" + std::to_string(agent), seq, records), r) || r.duplicate) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : agents) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(accesses_of(*collectors[0], "acct-" + std::to_string(k)), 6u * 25u);
+}
+
+TEST_F(PostgresLedgerStoreTest, CollectorsStartingAtOnceOnAnEmptyDatabaseMigrateOnce) {
+  constexpr int kCollectors = 8;
+  std::vector<std::unique_ptr<LedgerStore>> stores(kCollectors);
+  std::vector<std::string> errors(kCollectors);
+  std::vector<std::thread> starts;
+  for (int i = 0; i < kCollectors; ++i) {
+    starts.emplace_back([&, i] {
+      PostgresLedgerOptions options;
+      options.conninfo = server_->conninfo(database_);
+      options.write_connections = 1;
+      if (Status s = open_postgres_ledger_store(options, stores[static_cast<std::size_t>(i)]); !s) {
+        errors[static_cast<std::size_t>(i)] = s.message();
+      }
+    });
+  }
+  for (std::thread& t : starts) t.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_schema_version"), "1");
+  EXPECT_EQ(sql("SELECT version FROM ledger_schema_version"), "1");
+  ApplyResult r;
+  ASSERT_TRUE(stores[0]->apply_batch(batch("a", 1, {record("x", "192.0.2.1", {1})}), r));
+  bool exists = false;
+  ASSERT_TRUE(stores[kCollectors - 1]->account_exists("x", exists));
+  EXPECT_TRUE(exists);
+}
+
+TEST_F(PostgresLedgerStoreTest, DatabaseMigratedByANewerProgramIsRefused) {
+  ASSERT_TRUE(open_collector());
+  sql("UPDATE ledger_schema_version SET version = 99");
+  PostgresLedgerOptions options;
+  options.conninfo = server_->conninfo(database_);
+  std::unique_ptr<LedgerStore> store;
+  Status s = open_postgres_ledger_store(options, store);
+  EXPECT_FALSE(s);
+  EXPECT_NE(s.message().find("newer"), std::string::npos) << s.message();
+}
+
+// Ids that would be SQL if spliced into a statement are stored byte for
+// byte (bytea) and leave the schema alone.
+TEST_F(PostgresLedgerStoreTest, HostileAccountIdsStayData) {
+  auto store = open_collector();
+  const std::vector<std::string> hostile = {"x'); DROP TABLE ledger_summaries; --", "\\x41\\\\\"{},",
+                                            std::string("a\0b", 3), "\xc3\x28 bad utf-8"};
+  std::vector<AttributionRecord> records;
+  for (const std::string& account : hostile) records.push_back(record(account, "192.0.2.1", {1}));
+  ApplyResult r;
+  ASSERT_TRUE(store->apply_batch(batch("agent\"}{,'", 1, records), r));
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_summaries"), std::to_string(hostile.size()));
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_summaries WHERE account = '\\x610062'::bytea"), "1");
+  for (const std::string& account : hostile) {
+    AccountIpsQuery q;
+    q.account = account;
+    Page<IpSummary> page;
+    ASSERT_TRUE(store->account_ips(q, page));
+    ASSERT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.items[0].account, account);
+  }
+  std::uint64_t highest = 0;
+  ASSERT_TRUE(store->highest_sequence("agent\"}{,'", highest));
+  EXPECT_EQ(highest, 1u);
+}
+
+// Random v4 and v6 addresses against random networks: the store returns
+// exactly the brute-force answer, in (ip, account) order; and the lookup
+// can use the GiST index.
+TEST_F(PostgresLedgerStoreTest, CidrLookupsEqualBruteForceForV4AndV6) {
+  auto store = open_collector();
+  std::mt19937_64 rng(7);
+  std::vector<IpAddress> addresses;
+  for (int i = 0; i < 400; ++i) {
+    std::array<std::uint8_t, 16> b{};
+    for (auto& byte : b) byte = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() : (rng() % 3));  // clustered
+    if (i % 2 == 0) {
+      addresses.push_back(IpAddress::from_v4_bytes(b.data()));
+    } else {
+      b[0] = 0x20;
+      b[1] = 0x01;
+      addresses.push_back(IpAddress::from_v6_bytes(b.data()));
+    }
+  }
+  std::vector<AttributionRecord> records;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    records.push_back(record("acct-" + std::to_string(i % 13), addresses[i], {static_cast<std::int64_t>(i)}));
+  }
+  ApplyResult r;
+  ASSERT_TRUE(store->apply_batch(batch("a", 1, records), r));
+  for (int i = 0; i < 200; ++i) {
+    const IpAddress& base = addresses[rng() % addresses.size()];
+    const int max_prefix = base.is_v4() ? 32 : 128;
+    const int prefix = static_cast<int>(rng() % static_cast<std::uint64_t>(max_prefix + 1));
+    const Cidr cidr = *Cidr::parse(base.to_string() + "/" + std::to_string(prefix));
+    std::vector<std::pair<IpAddress, std::string>> expected;
+    for (const AttributionRecord& rec : records) {
+      if (cidr.contains(rec.client_ip)) expected.emplace_back(rec.client_ip, rec.account);
+    }
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    NetworkAccountsQuery q;
+    q.network = cidr;
+    q.limit = 1000;
+    Page<IpSummary> page;
+    ASSERT_TRUE(store->network_accounts(q, page));
+    std::vector<std::pair<IpAddress, std::string>> got;
+    for (const IpSummary& s : page.items) got.emplace_back(s.ip, s.account);
+    EXPECT_EQ(got, expected) << cidr.to_string();
+  }
+  sql("ANALYZE ledger_summaries");
+  std::string plan;
+  ASSERT_TRUE(server_->execute(database_,
+                               "SET enable_seqscan = off; EXPLAIN SELECT id FROM ledger_summaries "
+                               "WHERE ip <<= '10.1.0.0/16'::inet",
+                               &plan));
+  EXPECT_NE(plan.find("ledger_summaries_by_ip"), std::string::npos) << plan;
+}
+
+// The password reaches the server from postgresql_password_file (scram over
+// TCP), and a wrong one fails without appearing in the error.
+TEST_F(PostgresLedgerStoreTest, PasswordComesFromTheFileAndIsNeverInErrors) {
+  const std::string file = server_->directory() + "/collector-password-" + database_;
+  LedgerConfig config;
+  config.store = LedgerStoreKind::kPostgresql;
+  config.postgresql_dsn = server_->tcp_conninfo(database_);
+  config.postgresql_password_file = file;
+  config.postgresql_connections = 1;
+  std::ofstream(file) << server_->password() << "\n";
+  std::unique_ptr<LedgerStore> store;
+  Status s = open_ledger_store(config, store);
+  ASSERT_TRUE(s) << s.message();
+  ApplyResult r;
+  EXPECT_TRUE(store->apply_batch(batch("a", 1, {record("x", "192.0.2.1", {1})}), r));
+
+  std::ofstream(file) << "wrong-Pa55word-value\n";
+  store.reset();
+  s = open_ledger_store(config, store);
+  EXPECT_FALSE(s);
+  EXPECT_EQ(s.message().find("wrong-Pa55word"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("password authentication failed"), std::string::npos) << s.message();
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace ipattrib::collector
