@@ -14,27 +14,15 @@
 
 namespace ipattrib::collector {
 
-struct QueryApi::Reply {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-
-  void json(int code, const nlohmann::json& value) {
-    status = code;
-    body = dump_json(value);
-    content_type = "application/json";
-  }
-  void error(int code, const std::string& message) { json(code, {{"error", message}}); }
-};
-
 QueryApi::QueryApi(LedgerStore& store, const ApiConfig& config)
-    : store_(store), config_(config), tokens_(config.token_sha256) {}
+    : store_(store), config_(config), tokens_(config.token_sha256), alert_routes_(config.max_page) {}
 
 void QueryApi::register_routes(httplib::Server& server) {
   server.Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) { serve("healthz", req, res); });
   server.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) { serve("metrics", req, res); });
   // [\s\S]: decoded paths may hold any byte, including newlines.
   server.Get(R"(/v1/[\s\S]*)", [this](const httplib::Request& req, httplib::Response& res) { serve("", req, res); });
+  server.Post(R"(/v1/[\s\S]*)", [this](const httplib::Request& req, httplib::Response& res) { serve("", req, res); });
 }
 
 void QueryApi::serve(const std::string& fixed_route, const httplib::Request& req, httplib::Response& res) {
@@ -82,6 +70,11 @@ std::string QueryApi::dispatch_v1(const httplib::Request& req, Reply& reply) {
     return "v1";
   }
   // seg[0] is "v1" (the route pattern guarantees it).
+  if (AlertRoutes::owns(seg)) return alert_routes_.dispatch(req, seg, reply);
+  if (req.method != "GET") {
+    reply.error(405, "use GET");
+    return "v1";
+  }
   if (seg.size() == 4 && seg[1] == "accounts") {
     if (seg[2].empty()) {
       reply.error(400, "empty account");

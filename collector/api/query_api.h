@@ -1,6 +1,7 @@
 // QueryApi: the collector's HTTP/JSON query API over a LedgerStore — account
 // -> IPs, account -> accesses (cursor paged), IP/CIDR -> accounts, an
-// account's full export, /healthz and /metrics. It only registers routes on a
+// account's full export, /healthz and /metrics; with set_alerts, the
+// special-measures alerts (see alert_routes.h). It only registers routes on a
 // server the caller owns (plain or TLS, see make_api_server), so the
 // collector decides threads and lifetime and can append its own metrics.
 // Every /v1 request needs `Authorization: Bearer <token>`; docs/api.md is the
@@ -10,8 +11,10 @@
 #include <functional>
 #include <string>
 
+#include "collector/api/alert_routes.h"
 #include "collector/api/api_config.h"
 #include "collector/api/api_metrics.h"
+#include "collector/api/api_reply.h"
 #include "collector/api/bearer_token_verifier.h"
 #include "collector/ledger/ledger_store.h"
 
@@ -33,12 +36,15 @@ class QueryApi {
 
   // Call before the server starts listening.
   void set_extra_metrics(MetricsWriter writer) { extra_metrics_ = std::move(writer); }
+  // Serves /v1/alerts, /v1/measures and /v1/scan from `endpoints`; without
+  // this call (or with parts left empty) those routes answer 503.
+  void set_alerts(AlertEndpoints endpoints) { alert_routes_.set_endpoints(std::move(endpoints)); }
   void register_routes(httplib::Server& server);
 
   const ApiMetrics& metrics() const { return metrics_; }
 
  private:
-  struct Reply;
+  using Reply = ApiReply;
   void serve(const std::string& fixed_route, const httplib::Request& req, httplib::Response& res);
   std::string dispatch(const std::string& fixed_route, const httplib::Request& req, Reply& reply);
   std::string dispatch_v1(const httplib::Request& req, Reply& reply);
@@ -57,6 +63,7 @@ class QueryApi {
   BearerTokenVerifier tokens_;
   ApiMetrics metrics_;
   MetricsWriter extra_metrics_;
+  AlertRoutes alert_routes_;
 };
 
 }  // namespace ipattrib::collector

@@ -75,7 +75,7 @@ std::vector<RecordBatch> ApiTestServer::batches() {
   return {first, hostile};
 }
 
-ApiTestServer::ApiTestServer(ApiConfig config) {
+ApiTestServer::ApiTestServer(ApiConfig config, const std::function<void(QueryApi&)>& setup) {
   std::string pattern = (std::filesystem::temp_directory_path() / "api-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
   dir_ = pattern;
@@ -88,6 +88,7 @@ ApiTestServer::ApiTestServer(ApiConfig config) {
   }
   if (config.token_sha256.empty()) config.token_sha256 = {BearerTokenVerifier::sha256_hex(kTestToken)};
   api_ = std::make_unique<QueryApi>(*store_, config);
+  if (setup) setup(*api_);
   s = make_api_server(config, server_);
   EXPECT_TRUE(s) << s.message();
   if (!server_) server_ = std::make_unique<httplib::Server>();
@@ -113,6 +114,17 @@ std::pair<int, std::string> ApiTestServer::get(const std::string& path, const st
   httplib::Headers headers;
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
   httplib::Result result = client.Get(path, headers);
+  if (!result) return {-1, httplib::to_string(result.error())};
+  return {result->status, result->body};
+}
+
+std::pair<int, std::string> ApiTestServer::post(const std::string& path, const std::string& body,
+                                                const std::string& token) {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_url_encode(false);
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  httplib::Result result = client.Post(path, headers, body, "application/json");
   if (!result) return {-1, httplib::to_string(result.error())};
   return {result->status, result->body};
 }

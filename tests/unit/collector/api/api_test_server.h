@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,7 +29,8 @@ class ApiTestServer {
  public:
   // config.token_sha256 defaults to the hash of kTestToken; the server is
   // made by make_api_server (HTTPS when config has tls_cert/tls_key).
-  explicit ApiTestServer(ApiConfig config = {});
+  // setup runs on the QueryApi before the server listens (e.g. set_alerts).
+  explicit ApiTestServer(ApiConfig config = {}, const std::function<void(QueryApi&)>& setup = {});
   ~ApiTestServer();
 
   int port() const { return port_; }
@@ -38,6 +40,9 @@ class ApiTestServer {
 
   // GET path (already percent-encoded) with `Authorization: Bearer token` ("" = none).
   std::pair<int, std::string> get(const std::string& path, const std::string& token = kTestToken);
+  // POST path with a JSON body (application/json).
+  std::pair<int, std::string> post(const std::string& path, const std::string& body,
+                                   const std::string& token = kTestToken);
 
   // The data set: see api_test_server.cc.
   static std::vector<RecordBatch> batches();
