@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "collector/api/csv_row.h"
-#include "ctl/text_table.h"
+#include "ctl/command_output.h"
 
 namespace ipattrib::ctl {
 namespace {
@@ -12,14 +11,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::uint64_t kPageSize = 1000;
-
-std::string text_of(const json& j, const char* key) {
-  if (!j.contains(key)) return "";
-  const json& v = j[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
-}
 
 std::string gateways_of(const json& summary) {
   std::string text;
@@ -48,37 +39,6 @@ std::vector<std::string> summary_cells(const json& s, bool with_account) {
       gateways_of(s)};
   if (with_account) cells.insert(cells.begin(), text_of(s, "account"));
   return cells;
-}
-
-std::vector<std::string> csv_headers(std::vector<std::string> headers) {
-  for (std::string& h : headers) {
-    std::transform(h.begin(), h.end(), h.begin(),
-                   [](char c) { return c == ' ' ? '_' : static_cast<char>(std::tolower(c)); });
-  }
-  return headers;
-}
-
-// Writes rows as a table, a JSON document ({key: items} plus `extra`) or CSV.
-int write_rows(const std::string& format, const std::vector<std::string>& headers,
-               const std::vector<std::vector<std::string>>& rows, json document, std::ostream& out) {
-  if (format == "json") {
-    out << document.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
-  } else if (format == "csv") {
-    std::string text;
-    collector::append_csv_row(text, csv_headers(headers));
-    for (const auto& row : rows) collector::append_csv_row(text, row);
-    out << text;
-  } else {
-    TextTable table(headers);
-    for (const auto& row : rows) table.add_row(row);
-    table.write(out);
-  }
-  return kExitOk;
-}
-
-int fail(const Reply& reply, std::ostream& err) {
-  err << "ipattribctl: " << reply.message << '\n';
-  return reply.code;
 }
 
 // Fetches every page of an offset-paged endpoint into `items`.

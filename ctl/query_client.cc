@@ -31,6 +31,15 @@ std::string transport_message(httplib::Error error) {
   }
 }
 
+// The HTTP outcome as ipattribctl's exit code and message.
+Reply outcome(httplib::Result& result) {
+  if (!result) return {kExitError, "", transport_message(result.error())};
+  const int status = result->status;
+  if (status == 200 || status == 202) return {kExitOk, std::move(result->body), ""};
+  const int code = status == 404 ? kExitNotFound : status == 409 ? kExitConflict : kExitError;
+  return {code, status == 409 ? result->body : "", server_message(result->body, status)};
+}
+
 }  // namespace
 
 std::string percent_encode(std::string_view text) {
@@ -89,15 +98,9 @@ QueryClient::QueryClient(const ClientOptions& options) {
 QueryClient::~QueryClient() = default;
 
 Reply QueryClient::get(const std::string& path_and_query) {
-  Reply reply;
   if (!setup_error_.empty()) return {kExitError, "", setup_error_};
   httplib::Result result = client_->Get(path_and_query);
-  if (!result) {
-    return {kExitError, "", transport_message(result.error())};
-  }
-  if (result->status == 200) return {kExitOk, std::move(result->body), ""};
-  if (result->status == 404) return {kExitNotFound, "", server_message(result->body, 404)};
-  return {kExitError, "", server_message(result->body, result->status)};
+  return outcome(result);
 }
 
 Reply QueryClient::get_json(const std::string& path_and_query, nlohmann::json& out) {
@@ -105,6 +108,19 @@ Reply QueryClient::get_json(const std::string& path_and_query, nlohmann::json& o
   if (reply.code != kExitOk) return reply;
   out = nlohmann::json::parse(reply.body, nullptr, false);
   if (out.is_discarded()) return {kExitError, "", "the collector sent a response that is not JSON"};
+  return reply;
+}
+
+Reply QueryClient::post_json(const std::string& path, const nlohmann::json& body, nlohmann::json& out) {
+  if (!setup_error_.empty()) return {kExitError, "", setup_error_};
+  httplib::Result result =
+      client_->Post(path, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  Reply reply = outcome(result);
+  if (reply.code != kExitOk && reply.code != kExitConflict) return reply;
+  out = nlohmann::json::parse(reply.body, nullptr, false);
+  if (out.is_discarded() && reply.code == kExitOk) {
+    return {kExitError, "", "the collector sent a response that is not JSON"};
+  }
   return reply;
 }
 

@@ -17,7 +17,7 @@ class Client;
 namespace ipattrib::ctl {
 
 // ipattribctl's exit codes (documented in docs/api.md).
-enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitNotFound = 3 };
+enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitNotFound = 3, kExitConflict = 4 };
 
 struct ClientOptions {
   std::string url = "http://127.0.0.1:8470";  // scheme://host[:port]
@@ -45,11 +45,14 @@ class QueryClient {
   explicit QueryClient(const ClientOptions& options);
   ~QueryClient();
 
-  // 200 -> ok; 404 -> kExitNotFound; anything else -> kExitError with the
-  // server's {"error": ...} message when it sent one.
+  // 200 -> ok; 404 -> kExitNotFound; 409 -> kExitConflict; anything else
+  // -> kExitError with the server's {"error": ...} message when it sent one.
   Reply get(const std::string& path_and_query);
   // get() and parse the body as JSON.
   Reply get_json(const std::string& path_and_query, nlohmann::json& out);
+  // POST `body` as JSON and parse the answer; 200 and 202 are ok, the rest
+  // as for get(). A 409's body (e.g. the alert as it stands) is kept in out.
+  Reply post_json(const std::string& path, const nlohmann::json& body, nlohmann::json& out);
 
  private:
   std::unique_ptr<httplib::Client> client_;

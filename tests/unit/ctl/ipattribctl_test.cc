@@ -3,7 +3,6 @@
 // subcommand has to follow paging to get complete answers.
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,61 +11,17 @@
 
 #include "collector/api/api_server.h"
 #include "tests/unit/collector/api/api_test_server.h"
+#include "tests/unit/ctl/ctl_runner.h"
 
 namespace ipattrib::ctl {
 namespace {
 
 using collector::testing::ApiTestServer;
 using nlohmann::json;
-
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string shell_quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q.push_back(c);
-    }
-  }
-  return q + "'";
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Runs ipattribctl with url and the test token in the environment
-// (env_prefix overrides them); output lands in dir.
-CtlRun run_ctl(const std::string& url, const std::string& dir, const std::vector<std::string>& args,
-               const std::string& env_prefix = "") {
-  std::string command = "env IPATTRIB_URL=" + shell_quote(url) +
-                        " IPATTRIB_TOKEN=" + shell_quote(collector::testing::kTestToken) + " " + env_prefix + " " +
-                        shell_quote(IPATTRIBCTL_PATH);
-  for (const std::string& a : args) command += " " + shell_quote(a);
-  command += " >" + dir + "/out 2>" + dir + "/err </dev/null";
-  const int status = std::system(command.c_str());
-  CtlRun run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = read_file(dir + "/out");
-  run.err = read_file(dir + "/err");
-  return run;
-}
+using testing::CtlRun;
+using testing::lines_of;
+using testing::read_file;
+using testing::run_ctl;
 
 collector::ApiConfig small_pages() {
   collector::ApiConfig config;

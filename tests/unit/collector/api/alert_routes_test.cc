@@ -4,16 +4,13 @@
 #include "collector/api/alert_routes.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "collector/alerts/sqlite/sqlite_alert_store.h"
 #include "collector/api/query_api.h"
 #include "tests/unit/collector/api/alert_test_data.h"
 #include "tests/unit/collector/api/api_test_server.h"
@@ -25,29 +22,7 @@ using nlohmann::json;
 using testing::ApiTestServer;
 using testing::kAlertBase;
 using testing::kSeededAlerts;
-
-// A fresh SQLite alert store in its own temp dir.
-class TempAlertStore {
- public:
-  TempAlertStore() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "alert-api-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    dir_ = pattern;
-    Status s = open_sqlite_alert_store({dir_ + "/alerts.sqlite3", 5000}, store_);
-    EXPECT_TRUE(s) << s.message();
-  }
-  ~TempAlertStore() {
-    store_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  AlertStore& operator*() { return *store_; }
-  AlertStore* get() { return store_.get(); }
-
- private:
-  std::string dir_;
-  std::unique_ptr<AlertStore> store_;
-};
+using testing::TempAlertStore;
 
 class AlertRoutesTest : public ::testing::Test {
  protected:

@@ -1,6 +1,12 @@
 #include "tests/unit/collector/api/alert_test_data.h"
 
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
 #include <vector>
+
+#include "collector/alerts/sqlite/sqlite_alert_store.h"
 
 namespace ipattrib::collector::testing {
 namespace {
@@ -45,6 +51,20 @@ Status seed_alerts(AlertStore& store) {
     if (!s) return s;
   }
   return Status::ok();
+}
+
+TempAlertStore::TempAlertStore() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "alert-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  dir_ = pattern;
+  Status s = open_sqlite_alert_store({dir_ + "/alerts.sqlite3", 5000}, store_);
+  EXPECT_TRUE(s) << s.message();
+}
+
+TempAlertStore::~TempAlertStore() {
+  store_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
 }
 
 }  // namespace ipattrib::collector::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "collector/alerts/alert_store.h"
@@ -18,5 +19,18 @@ inline constexpr std::size_t kSeededAlerts = 15;
 inline constexpr const char* kHostileAccount = "line\nbreak\x1b[31m";
 
 Status seed_alerts(AlertStore& store);
+
+// A fresh SQLite alert store in its own temp dir, removed afterwards.
+class TempAlertStore {
+ public:
+  TempAlertStore();
+  ~TempAlertStore();
+  AlertStore& operator*() { return *store_; }
+  AlertStore* get() { return store_.get(); }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<AlertStore> store_;
+};
 
 }  // namespace ipattrib::collector::testing
