@@ -143,6 +143,9 @@ Status PostgresServer::launch(const PostgresServerOptions& options) {
          << "fsync = " << (options.durable ? "on" : "off") << "\n"
          << "full_page_writes = " << (options.durable ? "on" : "off") << "\n"
          << "log_min_messages = warning\n";
+    if (const char* slow = std::getenv("IPATTRIB_PG_LOG_SLOW_MS")) {  // diagnosis: statements slower than this
+      conf << "log_min_duration_statement = " << std::atoi(slow) << "\n";
+    }
     conf.close();
     s = run_as_server_user({bin_dir_ + "/pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", log}, log);
     if (s) break;
@@ -164,6 +167,10 @@ void PostgresServer::stop() {
 PostgresServer::~PostgresServer() {
   if (owner_pid_ != 0 && owner_pid_ != getpid()) return;
   stop();
+  if (const char* keep = std::getenv("IPATTRIB_PG_KEEP_LOG")) {
+    std::error_code ignored;
+    fs::copy_file(dir_ + "/server.log", keep, fs::copy_options::overwrite_existing, ignored);
+  }
   std::error_code ignored;
   if (!dir_.empty()) fs::remove_all(dir_, ignored);
 }

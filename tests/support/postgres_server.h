@@ -4,6 +4,10 @@
 // free TCP port on 127.0.0.1; run as `nobody` when we are root (postgres
 // refuses to run as root). Stopped (pg_ctl stop -m immediate) and removed
 // on destruction.
+//
+// Diagnosis: IPATTRIB_PG_BINDIR picks the server binaries;
+// IPATTRIB_PG_LOG_SLOW_MS=N logs statements slower than N ms and
+// IPATTRIB_PG_KEEP_LOG=FILE keeps the server log after the server is gone.
 #pragma once
 
 #include <sys/types.h>

@@ -15,6 +15,10 @@ std::uint64_t read_be(const char* p, int n) {
   return v;
 }
 
+// Server notices ("relation already exists, skipping" during migrations)
+// would go to stderr unformatted; nothing in them needs an operator.
+void ignore_notice(void*, const PGresult*) {}
+
 std::string trimmed(const char* message) {
   std::string m = message != nullptr ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
@@ -128,6 +132,7 @@ Status PostgresConnection::connect(const std::string& conninfo, const std::strin
   if (PQstatus(conn_) != CONNECTION_OK) {
     return Status::error(fmt::format("postgresql: cannot connect: {}", trimmed(PQerrorMessage(conn_))));
   }
+  PQsetNoticeReceiver(conn_, &ignore_notice, nullptr);
   return prepare_all();
 }
 

@@ -207,7 +207,11 @@ Status PostgresLedger::apply_round(PostgresConnection& c, const Round& round, Ap
   std::vector<std::int64_t> gateway_of(n);
   {
     std::lock_guard lock(gateway_mutex_);
-    for (std::size_t i = 0; i < n; ++i) gateway_of[i] = gateway_ids_.at(round.records[i]->gateway);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto it = gateway_ids_.find(round.records[i]->gateway);
+      if (it == gateway_ids_.end()) return Status::error("postgresql: gateway id missing after insert");
+      gateway_of[i] = it->second;
+    }
   }
   for (std::size_t i = 0; i < n; ++i) {
     const AttributionRecord& r = *round.records[i];

@@ -654,11 +654,13 @@ TEST_P(LedgerStoreTest, ScanSummariesOfAnEmptyLedgerVisitsNothing) {
   EXPECT_FALSE(visited);
 }
 
-const LedgerStoreFactory kSqliteFactory{"sqlite", [](const std::string& dir, std::unique_ptr<LedgerStore>& store) {
+const LedgerStoreFactory kSqliteFactory{"sqlite",
+                                        [](const std::string& dir, std::unique_ptr<LedgerStore>& store) {
                                           SqliteLedgerOptions options;
                                           options.path = dir + "/ledger.sqlite3";
                                           return open_sqlite_ledger_store(options, store);
-                                        }};
+                                        },
+                                        nullptr};
 
 // One database per test directory on this process's throwaway server
 // (tests/support/postgres_server.h); the same dir reopens the same database.
