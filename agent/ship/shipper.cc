@@ -26,6 +26,10 @@ class SnapshotSink final : public StatsSink {
 };
 
 constexpr std::chrono::milliseconds kPublishInterval{250};
+// Batches moved from the queue to the spool per turn: each is fsynced, so a
+// producer that keeps the queue full (a file replay) must not keep the
+// shipper spooling forever without sending.
+constexpr std::size_t kSpoolPerTurn = 32;
 
 }  // namespace
 
@@ -112,8 +116,9 @@ void Shipper::run() {
 }
 
 bool Shipper::turn() {
-  spool_queued();
-  if (stopping_ && (spool_->empty() || std::chrono::steady_clock::now() >= drain_deadline_)) return false;
+  spool_queued(kSpoolPerTurn);
+  const bool drained = spool_->empty() && queue_.read_available() == 0;
+  if (stopping_ && (drained || std::chrono::steady_clock::now() >= drain_deadline_)) return false;
   maintain_connection();
   if (client_->connected()) {
     send_pending();
@@ -125,9 +130,9 @@ bool Shipper::turn() {
   return true;
 }
 
-void Shipper::spool_queued() {
+void Shipper::spool_queued(std::size_t limit) {
   RecordBatch* raw = nullptr;
-  while (queue_.pop(raw)) {
+  for (std::size_t n = 0; n < limit && queue_.pop(raw); ++n) {
     std::unique_ptr<RecordBatch> batch(raw);
     Status s = spool_->append_batch(*batch, options_.client.limits);
     if (s) {

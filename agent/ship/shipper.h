@@ -75,7 +75,8 @@ class Shipper final : public RecordBatchSink {
   void run();
   // One turn of the thread; false once a stop has drained or timed out.
   bool turn();
-  void spool_queued();
+  // Moves up to `limit` queued batches to the spool (fsynced each).
+  void spool_queued(std::size_t limit = SIZE_MAX);
   void maintain_connection();
   void on_connected();
   void send_pending();
