@@ -27,7 +27,7 @@ void check_readable(const toml::table& section, std::string_view key, std::strin
 
 CollectorConfig parse_collector_config(const toml::table& root, ConfigErrors& errors) {
   CollectorConfig config;
-  errors.reject_unknown_keys(root, {"stats_interval_s", "ledger", "ingest", "wire", "api"}, "collector.toml");
+  errors.reject_unknown_keys(root, {"stats_interval_s", "ledger", "ingest", "wire", "api", "policy", "alerts"}, "collector.toml");
   if (auto v = errors.get_int(root, "stats_interval_s", 0, 86400)) config.stats_interval_s = static_cast<std::uint32_t>(*v);
 
   config.ledger = parse_ledger_config(section_or_empty(root, "ledger", errors), errors);
@@ -36,9 +36,12 @@ CollectorConfig parse_collector_config(const toml::table& root, ConfigErrors& er
   config.wire = wire::parse_wire_limits(section_or_empty(root, "wire", errors), errors);
   const toml::table& api = section_or_empty(root, "api", errors);
   config.api = parse_api_config(api, errors);
+  config.policy = parse_policy_watch_config(section_or_empty(root, "policy", errors), errors);
+  config.alerts = parse_alerts_config(section_or_empty(root, "alerts", errors), errors);
 
   for (std::string_view key : {"tls_ca", "tls_cert", "tls_key"}) check_readable(ingest, key, "[ingest]", errors);
   for (std::string_view key : {"tls_cert", "tls_key"}) check_readable(api, key, "[api]", errors);
+  if (const toml::table* policy = root["policy"].as_table()) check_readable(*policy, "path", "[policy]", errors);
   return config;
 }
 

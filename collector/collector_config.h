@@ -1,5 +1,5 @@
-// CollectorConfig: the whole collector.toml — the [ledger], [ingest], [wire]
-// and [api] sections, each parsed by the module that owns it, plus the
+// CollectorConfig: the whole collector.toml — the [ledger], [ingest], [wire],
+// [api], [policy] and [alerts] sections, each parsed by the module that owns it, plus the
 // process's own stats interval. Unknown sections and keys are errors, so a
 // typo never silently falls back to a default.
 #pragma once
@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "collector/alert_engine/policy_watch_config.h"
+#include "collector/alerts/alerts_config.h"
 #include "collector/api/api_config.h"
 #include "collector/ingest/ingest_config.h"
 #include "collector/ledger/ledger_config.h"
@@ -24,6 +26,8 @@ struct CollectorConfig {
   IngestConfig ingest;
   wire::WireLimits wire;
   ApiConfig api;
+  PolicyWatchConfig policy;
+  AlertsConfig alerts;
 };
 
 // Parses a whole collector.toml document. A missing section is parsed as an

@@ -1,6 +1,7 @@
 // ipattrib-collector: receives agents' batches over mutual TLS, keeps the
-// per-account IP ledger (SQLite), serves the query API, and enforces the
-// retention window. Exit status: 0 ok (also after SIGTERM/SIGINT), 1 bad
+// per-account IP ledger (SQLite or PostgreSQL), screens every access against
+// the special-measures policy and delivers its alerts, serves the query API,
+// and enforces the retention window. Exit status: 0 ok (also after SIGTERM/SIGINT), 1 bad
 // configuration or a failure to start.
 #include <httplib.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -11,15 +12,18 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "collector/api/api_server.h"
 #include "collector/api/query_api.h"
+#include "collector/collector_alerts.h"
 #include "collector/collector_config.h"
 #include "collector/ingest/ingest_server.h"
-#include "collector/ledger/sqlite/sqlite_ledger_store.h"
+#include "collector/ledger/ledger_store_factory.h"
+#include "collector/policy/policy_loader.h"
 #include "collector/retention_job.h"
 #include "ipattrib/stats_line.h"
 
@@ -49,8 +53,8 @@ void install_signal_handlers() {
 }
 
 // Prometheus text for the collector's own counters: "ingest.batches" becomes
-// ipattrib_ingest_batches_total; the one gauge (active connections) keeps
-// its name.
+// ipattrib_ingest_batches_total; gauges (names ending _active, _connected,
+// _pending) keep their names.
 class PrometheusCounters : public StatsSink {
  public:
   explicit PrometheusCounters(std::string& out) : out_(out) {}
@@ -59,7 +63,7 @@ class PrometheusCounters : public StatsSink {
     for (char& c : metric) {
       if (c == '.') c = '_';
     }
-    const bool gauge = name.ends_with("_active");
+    const bool gauge = name.ends_with("_active") || name.ends_with("_connected") || name.ends_with("_pending");
     if (!gauge) metric += "_total";
     out_ += fmt::format("# TYPE {} {}\n{} {}\n", metric, gauge ? "gauge" : "counter", metric, value);
   }
@@ -85,12 +89,13 @@ class CollectorRun {
  private:
   bool start() {
     const LedgerConfig& ledger = config_.ledger;
-    if (Status s = open_sqlite_ledger_store({ledger.sqlite_path, ledger.busy_timeout_ms}, store_); !s) {
-      spdlog::error("ledger {}: {}", ledger.sqlite_path, s.message());
+    if (Status s = open_ledger_store(ledger, store_); !s) {
+      spdlog::error("ledger: {}", s.message());
       return false;
     }
-    spdlog::info("ledger: SQLite {}", ledger.sqlite_path);
+    if (!start_alerts()) return false;
     ingest_ = std::make_unique<IngestServer>(config_.ingest, *store_, config_.wire);
+    if (alerts_) ingest_->set_committed_batch_observer(&alerts_->observer());
     if (Status s = ingest_->start(); !s) {
       spdlog::error("ingest {}: {}", config_.ingest.listen, s.message());
       return false;
@@ -100,6 +105,18 @@ class CollectorRun {
                                                 std::chrono::seconds(ledger.retention_interval_s));
     retention_->start();
     return start_api();
+  }
+
+  bool start_alerts() {
+    if (config_.policy.path.empty()) {
+      spdlog::warn("special measures: off ([policy] path is empty): accesses are recorded but never screened");
+      return true;
+    }
+    if (Status s = CollectorAlerts::start(config_, *store_, alerts_); !s) {
+      spdlog::error("{}", s.message());
+      return false;
+    }
+    return true;
   }
 
   // Last, so /healthz answering means the collector is fully up.
@@ -112,7 +129,9 @@ class CollectorRun {
     api_->set_extra_metrics([this](std::string& out) {
       PrometheusCounters prometheus(out);
       report(prometheus);
+      ingest_->counters().store_apply_seconds.write_prometheus("ipattrib_ingest_store_apply_seconds", out);
     });
+    if (alerts_) api_->set_alerts(alerts_->endpoints());
     api_->register_routes(*http_);
     std::string host;
     int port = 0;
@@ -130,9 +149,8 @@ class CollectorRun {
     const auto stats_interval = std::chrono::seconds(config_.stats_interval_s);
     while (!g_stop.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (g_reload.exchange(false)) {
-        spdlog::warn("SIGHUP: configuration reload is not supported yet; restart the collector to apply changes");
-      }
+      if (g_reload.exchange(false)) reload();
+      if (alerts_) alerts_->poll();
       const auto now = std::chrono::steady_clock::now();
       const bool interval_due = config_.stats_interval_s > 0 && now - last_stats >= stats_interval;
       if (g_print_stats.exchange(false) || interval_due) {
@@ -143,10 +161,21 @@ class CollectorRun {
     spdlog::info("stopping: finishing the batches in hand");
   }
 
+  // SIGHUP: the special-measures policy is reloaded; the rest of the
+  // configuration still needs a restart.
+  void reload() {
+    if (alerts_) {
+      alerts_->reload();
+    } else {
+      spdlog::warn("SIGHUP: no special-measures policy is configured; other settings need a restart");
+    }
+  }
+
   // Ingest first: each connection commits and acknowledges the batch it
   // holds, so an agent never loses an ACK for a committed batch.
   void shut_down() {
     if (ingest_) ingest_->stop();
+    if (alerts_) alerts_->stop();
     if (http_) http_->stop();
     if (http_thread_.joinable()) http_thread_.join();
     if (retention_) retention_->stop();
@@ -156,16 +185,20 @@ class CollectorRun {
   void report(StatsSink& sink) const {
     if (ingest_) ingest_->report(sink);
     if (retention_) retention_->report(sink);
+    if (alerts_) alerts_->report(sink);
   }
 
   void log_stats() const {
     StatsLine line;
     report(line);
-    spdlog::info("stats: {}", line.to_string());
+    const LatencyHistogram& apply = ingest_->counters().store_apply_seconds;
+    spdlog::info("stats: {} store_apply_p50_le_ms={} store_apply_p99_le_ms={}", line.to_string(),
+                 apply.quantile_upper_bound(0.5) * 1000, apply.quantile_upper_bound(0.99) * 1000);
   }
 
   const CollectorConfig& config_;
   std::unique_ptr<LedgerStore> store_;
+  std::unique_ptr<CollectorAlerts> alerts_;
   std::unique_ptr<IngestServer> ingest_;
   std::unique_ptr<RetentionJob> retention_;
   std::unique_ptr<httplib::Server> http_;
@@ -182,7 +215,10 @@ int run_collector(const std::string& config_path, bool check_only) {
   }
   if (check_only) {
     std::printf("%s: ok\n", config_path.c_str());
-    return 0;
+    if (config->policy.path.empty()) return 0;
+    PolicyLoadOptions options;
+    if (!config->policy.iso_codes_dir.empty()) options.iso_codes_dir = config->policy.iso_codes_dir;
+    return check_policy_file(config->policy.path, std::cout, std::cerr, options);
   }
   CollectorRun run(*config);
   return run.run();
@@ -197,10 +233,18 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   std::string config_path;
   bool check_only = false;
+  std::string policy_to_check;
   CLI::App app{"ipattrib-collector: receives agents' records and keeps the per-account IP ledger"};
-  app.add_option("--config", config_path, "collector.toml")->required();
+  auto* config_option = app.add_option("--config", config_path, "collector.toml");
+  app.add_option("--check-policy", policy_to_check, "validate a special-measures policy file, then exit")
+      ->excludes(config_option);
   app.add_flag("--check-config", check_only, "validate the configuration (and that its TLS files are readable), then exit");
   CLI11_PARSE(app, argc, argv);
+  if (!policy_to_check.empty()) return check_policy_file(policy_to_check, std::cout, std::cerr);
+  if (config_path.empty()) {
+    std::fprintf(stderr, "--config is required\n%s", app.help().c_str());
+    return 2;
+  }
   install_signal_handlers();
   return run_collector(config_path, check_only);
 }

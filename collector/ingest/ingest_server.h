@@ -32,6 +32,9 @@ class IngestServer {
   IngestServer(const IngestServer&) = delete;
   IngestServer& operator=(const IngestServer&) = delete;
 
+  // Optional, before start(): runs after every committed batch, before its
+  // ACK. Must outlive the server.
+  void set_committed_batch_observer(CommittedBatchObserver* observer) { settings_.observer = observer; }
   // Loads the TLS files, binds the listen address and starts accepting.
   Status start();
   // The bound port (useful with listen port 0).

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "ipattrib/wire/batch_codec.h"
 #include "ipattrib/wire/control_messages.h"
@@ -55,6 +56,7 @@ void IngestSession::run() {
   if (next == Next::kContinue && stopping_.load()) {
     stream_.send_error(wire::WireErrorCode::kShuttingDown, "collector stopping", static_cast<int>(settings_.write_timeout_ms));
   }
+  if (hello_seen_) counters_.agents_connected.fetch_sub(1, std::memory_order_relaxed);
   stream_.close(static_cast<int>(settings_.linger_ms));
 }
 
@@ -113,8 +115,16 @@ IngestSession::Next IngestSession::on_hello(const wire::Frame& frame) {
   if (Status s = store_.highest_sequence(hello.agent_id, highest_committed_); !s) {
     return refuse(wire::WireErrorCode::kInternal, "ledger unavailable: " + s.message(), counters_.store_errors);
   }
+  highest_observed_ = highest_committed_;
+  if (settings_.observer != nullptr) {
+    if (Status s = settings_.observer->handled_sequence(hello.agent_id, highest_observed_); !s) {
+      return refuse(wire::WireErrorCode::kInternal, "alert store unavailable: " + s.message(),
+                    counters_.observer_errors);
+    }
+  }
   agent_id_ = hello.agent_id;
   hello_seen_ = true;
+  bump(counters_.agents_connected);
   spdlog::info("ingest {}: agent '{}' ({}) connected; committed up to {}, holds {}..{}", peer_, agent_id_,
                hello.software_version, highest_committed_, hello.lowest_unacked_sequence,
                hello.highest_unacked_sequence);
@@ -144,7 +154,7 @@ IngestSession::Next IngestSession::on_batch(const wire::Frame& frame) {
                   fmt::format("BATCH {} after {}", header.sequence, last_sequence_), counters_.protocol_errors);
   }
   last_sequence_ = header.sequence;
-  if (header.sequence <= highest_committed_) {
+  if (header.sequence <= highest_committed_ && header.sequence <= highest_observed_) {
     bump(counters_.duplicate_batches);  // a retransmission: acknowledge, apply nothing, decode nothing
     return send_ack(header.sequence);
   }
@@ -152,11 +162,24 @@ IngestSession::Next IngestSession::on_batch(const wire::Frame& frame) {
     return refuse(wire::WireErrorCode::kBadBatch, fmt::format("BATCH {}: {}", header.sequence, s.message()),
                   counters_.protocol_errors);
   }
+  if (commit_to_ledger(header.sequence) == Next::kClose) return Next::kClose;
+  if (notify_observer(header.sequence) == Next::kClose) return Next::kClose;
+  return send_ack(header.sequence);
+}
+
+IngestSession::Next IngestSession::commit_to_ledger(std::uint64_t sequence) {
+  if (sequence <= highest_committed_) {
+    bump(counters_.duplicate_batches);  // committed before the observer's crash: only the observer runs
+    return Next::kContinue;
+  }
   ApplyResult result;
+  const auto started = std::chrono::steady_clock::now();
   if (Status s = store_.apply_batch(batch_, result); !s) {
-    return refuse(wire::WireErrorCode::kInternal, fmt::format("BATCH {} not committed: {}", header.sequence, s.message()),
+    return refuse(wire::WireErrorCode::kInternal, fmt::format("BATCH {} not committed: {}", sequence, s.message()),
                   counters_.store_errors);
   }
+  counters_.store_apply_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (result.duplicate) {
     bump(counters_.duplicate_batches);  // another connection of this agent committed it first
   } else {
@@ -164,8 +187,22 @@ IngestSession::Next IngestSession::on_batch(const wire::Frame& frame) {
     bump(counters_.records, result.records_applied);
     bump(counters_.accesses, result.accesses_applied);
   }
-  highest_committed_ = std::max(highest_committed_, header.sequence);
-  return send_ack(header.sequence);
+  highest_committed_ = sequence;
+  return Next::kContinue;
+}
+
+IngestSession::Next IngestSession::notify_observer(std::uint64_t sequence) {
+  if (settings_.observer == nullptr || sequence <= highest_observed_) {
+    highest_observed_ = std::max(highest_observed_, sequence);
+    return Next::kContinue;
+  }
+  if (Status s = settings_.observer->on_committed(batch_); !s) {
+    return refuse(wire::WireErrorCode::kInternal,
+                  fmt::format("BATCH {} committed but not evaluated: {}", sequence, s.message()),
+                  counters_.observer_errors);
+  }
+  highest_observed_ = sequence;
+  return Next::kContinue;
 }
 
 IngestSession::Next IngestSession::send_ack(std::uint64_t sequence) {

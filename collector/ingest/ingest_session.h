@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/ingest/committed_batch_observer.h"
 #include "collector/ingest/ingest_config.h"
 #include "collector/ingest/ingest_counters.h"
 #include "collector/ledger/ledger_store.h"
@@ -26,6 +27,7 @@ struct IngestSessionSettings {
   std::uint32_t idle_timeout_ms = 300'000;
   std::uint32_t write_timeout_ms = 30'000;
   std::uint32_t linger_ms = 1000;
+  CommittedBatchObserver* observer = nullptr;  // optional; outlives the sessions
 };
 
 class IngestSession {
@@ -47,6 +49,10 @@ class IngestSession {
   bool read_frame(wire::Frame& frame);
   Next on_hello(const wire::Frame& frame);
   Next on_batch(const wire::Frame& frame);
+  // Commits the decoded batch_ to the ledger unless it already holds it.
+  Next commit_to_ledger(std::uint64_t sequence);
+  // Runs the observer on batch_ unless it has handled it.
+  Next notify_observer(std::uint64_t sequence);
   Next send_ack(std::uint64_t sequence);
   // Sends ERROR, counts it under `counter`, logs, and says close.
   Next refuse(wire::WireErrorCode code, const std::string& message, std::atomic<std::uint64_t>& counter);
@@ -61,6 +67,7 @@ class IngestSession {
   std::string agent_id_;  // set by HELLO
   bool hello_seen_ = false;
   std::uint64_t highest_committed_ = 0;
+  std::uint64_t highest_observed_ = 0;  // the observer's watermark (= highest_committed_ without one)
   std::uint64_t last_sequence_ = 0;  // previous BATCH on this connection
   RecordBatch batch_;                // reused between batches
   std::vector<std::uint8_t> out_;

@@ -259,7 +259,11 @@ class CollectorProcessTest : public ::testing::Test {
   CollectorProcess collector_;
 
  public:
-  void replay_and_check(bool collector_starts_late);
+  enum class CollectorFault { kNone, kStartsLate, kKilledMidStream };
+  void replay_and_check(CollectorFault fault);
+  // Runs the agent command while the collector is down at first, or is
+  // killed with SIGKILL once it has committed some of the stream.
+  void run_agent_through(CollectorFault fault, const std::string& agent_command);
 };
 
 TEST_F(CollectorProcessTest, CheckConfigAcceptsTheTestConfigAndRejectsABrokenOneAtItsLine) {
@@ -284,6 +288,8 @@ TEST_F(CollectorProcessTest, ShippedExampleConfigPassesWhenItsTlsFilesExist) {
   std::string out;
   ASSERT_EQ(run(std::string(IPATTRIB_SOURCE_DIR) + "/scripts/make-pki.sh " + (dir_ / "var/pki").string() +
                 " --agent agent-1"), 0);
+  fs::create_directories(dir_ / "config");  // the example's relative policy path
+  fs::copy_file(std::string(IPATTRIB_SOURCE_DIR) + "/config/special-measures.toml", dir_ / "config/special-measures.toml");
   EXPECT_EQ(run("cd " + dir_.string() + " && " + IPATTRIB_COLLECTOR_BIN + " --check-config --config " + example, &out),
             0) << out;
   EXPECT_EQ(run("cd " + (dir_ / "var").string() + " && " + IPATTRIB_COLLECTOR_BIN + " --check-config --config " +
@@ -338,7 +344,7 @@ TEST_F(CollectorProcessTest, EveryAccessOnceThroughKillNineAndRestart) {
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return all.find(text) != std::string::npos;
   };
-  EXPECT_TRUE(eventually([&] { return log_has("reload is not supported yet"); }));
+  EXPECT_TRUE(eventually([&] { return log_has("SIGHUP: no special-measures policy is configured"); }));
   EXPECT_TRUE(eventually([&] { return log_has("ingest.batches=" + std::to_string(12 - committed)); }));
   EXPECT_EQ(collector_.stop(SIGTERM), 0);
   EXPECT_TRUE(log_has("stopping"));
@@ -396,18 +402,60 @@ TEST_F(CollectorProcessTest, AgentCertificateFromAnotherCaIsRefused) {
 // collector_starts_late the collector comes up only after the agent has
 // started (and failed to connect), so everything goes through the spool.
 TEST_F(CollectorProcessTest, AgentShipsAGeneratedCaptureAndTheLedgerEqualsGroundTruth) {
-  replay_and_check(/*collector_starts_late=*/false);
+  replay_and_check(CollectorFault::kNone);
 }
 
 // Issue 4's fault case (2): the agent starts while the collector is down; the
 // collector comes up later and still receives everything, exactly once.
 TEST_F(CollectorProcessTest, AgentStartedWithCollectorDownDeliversEverythingWhenItComesUp) {
-  replay_and_check(/*collector_starts_late=*/true);
+  replay_and_check(CollectorFault::kStartsLate);
 }
 
-void CollectorProcessTest::replay_and_check(bool collector_starts_late) {
-  if (!collector_starts_late) start_collector();
-  const std::string gen = std::string(IPATTRIB_GEN_BIN) + " --requests 3000 --seed 5 --out " +
+// Issue 4's fault case (1), driven by the real agent: the collector is killed
+// with SIGKILL while the agent is streaming to it, and restarted; the agent
+// resends what was not acknowledged and the ledger holds every access once.
+TEST_F(CollectorProcessTest, CollectorKilledMidStreamByTheAgentLosesAndDoublesNothing) {
+  replay_and_check(CollectorFault::kKilledMidStream);
+}
+
+void CollectorProcessTest::run_agent_through(CollectorFault fault, const std::string& agent_command) {
+  std::string agent_log;
+  if (fault == CollectorFault::kNone) {
+    ASSERT_EQ(run(agent_command, &agent_log), 0) << agent_log;
+    return;
+  }
+  std::thread agent([&] { EXPECT_EQ(run(agent_command, &agent_log), 0) << agent_log; });
+  if (fault == CollectorFault::kStartsLate) {
+    // The agent reads the file, fails to connect, spools, and keeps retrying
+    // for its drain time; the collector starts meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  } else {
+    start_collector();
+    const bool some_committed = eventually([&] {
+      return metrics().find("ipattrib_ingest_batches_total 0\n") == std::string::npos &&
+             metrics().find("ipattrib_ingest_batches_total") != std::string::npos;
+    });
+    EXPECT_TRUE(some_committed) << "the agent never got a batch committed";
+    collector_.stop(SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  }
+  start_collector();
+  agent.join();
+  if (fault == CollectorFault::kStartsLate) {
+    EXPECT_NE(agent_log.find("ship.connect_failures="), std::string::npos) << agent_log;
+    EXPECT_EQ(agent_log.find("ship.connect_failures=0 "), std::string::npos) << "the collector was not down: "
+                                                                             << agent_log;
+  } else {
+    // Proof that the kill landed mid-stream: the agent lost its link and
+    // had to connect again.
+    EXPECT_EQ(agent_log.find("ship.connects=1 "), std::string::npos) << "no reconnect: " << agent_log;
+  }
+}
+
+void CollectorProcessTest::replay_and_check(CollectorFault fault) {
+  if (fault == CollectorFault::kNone) start_collector();
+  const int requests = fault == CollectorFault::kKilledMidStream ? 6000 : 3000;
+  const std::string gen = std::string(IPATTRIB_GEN_BIN) + " --requests " + std::to_string(requests) + " --seed 5 --out " +
                           (dir_ / "gen.pcap").string() + " --truth " + (dir_ / "truth.tsv").string() +
                           " --config-out " + (dir_ / "agent.toml").string() + " --keys-out " +
                           (dir_ / "keys.tsv").string() + " 2>/dev/null";
@@ -417,23 +465,12 @@ void CollectorProcessTest::replay_and_check(bool collector_starts_late) {
       << "\n[agent]\nid = \"agent-1\"\ngateway = \"gw-e2e\"\n"
       << "[ship]\ncollectors = [\"127.0.0.1:" << ingest_port_ << "\"]\n"
       << "tls_ca = \"" << pki << "/ca.crt\"\ntls_cert = \"" << pki << "/agents/agent-1.crt\"\n"
-      << "tls_key = \"" << pki << "/agents/agent-1.key\"\nspool_dir = \"" << (dir_ / "spool").string() << "\"\n";
+      << "tls_key = \"" << pki << "/agents/agent-1.key\"\nspool_dir = \"" << (dir_ / "spool").string() << "\"\n"
+      // Many small batches, so the kill lands while the stream is still going.
+      << (fault == CollectorFault::kKilledMidStream ? "flush_window_ms = 10\n" : "");
   const std::string agent_command = std::string(IPATTRIB_AGENT_BIN) + " --config " + (dir_ / "agent.toml").string() +
                                     " --read " + (dir_ / "gen.pcap").string() + " 2>&1";
-  std::string agent_log;
-  if (collector_starts_late) {
-    // The agent reads the file, fails to connect, spools, and keeps retrying
-    // for its drain time; the collector starts meanwhile.
-    std::thread agent([&] { EXPECT_EQ(run(agent_command, &agent_log), 0) << agent_log; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-    start_collector();
-    agent.join();
-    EXPECT_NE(agent_log.find("ship.connect_failures="), std::string::npos) << agent_log;
-    EXPECT_EQ(agent_log.find("ship.connect_failures=0 "), std::string::npos) << "the collector was not down: "
-                                                                             << agent_log;
-  } else {
-    ASSERT_EQ(run(agent_command, &agent_log), 0) << agent_log;
-  }
+  run_agent_through(fault, agent_command);
 
   // Ground truth: (account, client ip, class) -> access times in ms.
   std::map<std::string, std::map<std::string, std::vector<std::int64_t>>> truth;
@@ -469,8 +506,13 @@ void CollectorProcessTest::replay_and_check(bool collector_starts_late) {
     EXPECT_EQ(actual, expected) << "account " << account;
   }
   EXPECT_EQ(found, shipped);
-  EXPECT_NE(metrics().find("ipattrib_ingest_accesses_total " + std::to_string(shipped)), std::string::npos)
-      << metrics();
+  if (fault != CollectorFault::kKilledMidStream) {
+    EXPECT_NE(metrics().find("ipattrib_ingest_accesses_total " + std::to_string(shipped) + "\n"), std::string::npos)
+        << metrics();
+  } else {  // the restarted collector applied only what the killed one had not committed
+    EXPECT_EQ(metrics().find("ipattrib_ingest_accesses_total " + std::to_string(shipped) + "\n"), std::string::npos)
+        << metrics();
+  }
 }
 #endif
 

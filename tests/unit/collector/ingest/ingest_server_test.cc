@@ -2,12 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
 #include "common/tls/frame_stream.h"
 #include "common/tls/tcp_socket.h"
 #include "common/tls/tls_stream.h"
+#include "ipattrib/stats_line.h"
 #include "ipattrib/wire/control_messages.h"
 #include "tests/unit/collector/ingest/ingest_test_support.h"
 #include "tests/unit/common/tls/test_pki.h"
@@ -296,6 +302,86 @@ TEST_F(IngestServerTest, ConnectionsAboveTheLimitAreClosed) {
     EXPECT_FALSE(second.hello_ack().has_value());
   }
   EXPECT_EQ(server_->counters().connections_rejected.load(), 1u);
+}
+
+
+// Remembers what it was shown, per agent, like the alert store's watermark;
+// fails on_committed while `failing` is set.
+class RecordingObserver : public CommittedBatchObserver {
+ public:
+  Status handled_sequence(const std::string& agent_id, std::uint64_t& sequence) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sequence = watermark_[agent_id];
+    return Status::ok();
+  }
+  Status on_committed(const RecordBatch& batch) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (failing) return Status::error("alert store down");
+    seen.push_back(batch.sequence);
+    watermark_[batch.agent_id] = std::max(watermark_[batch.agent_id], batch.sequence);
+    return Status::ok();
+  }
+  std::atomic<bool> failing{false};
+  std::vector<std::uint64_t> seen;
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::uint64_t> watermark_;
+};
+
+TEST_F(IngestServerTest, ObserverSeesEveryCommittedBatchOnceAndReportsMetrics) {
+  RecordingObserver observer;
+  server_ = std::make_unique<IngestServer>(config_, *store_);
+  server_->set_committed_batch_observer(&observer);
+  ASSERT_TRUE(server_->start());
+  RawAgent a = agent("agent-1");
+  ASSERT_TRUE(a.hello("agent-1"));
+  EXPECT_EQ(a.hello_ack(), 0u);
+  EXPECT_TRUE(eventually([&] { return server_->counters().agents_connected.load() == 1; }));
+  ASSERT_TRUE(a.send(numbered_frame("agent-1", 1)));
+  ASSERT_TRUE(a.send(numbered_frame("agent-1", 2)));
+  EXPECT_EQ(a.ack(), 1u);
+  EXPECT_EQ(a.ack(), 2u);
+  EXPECT_EQ(observer.seen, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(server_->counters().store_apply_seconds.count(), 2u);
+  StatsLine line;
+  server_->report(line);
+  EXPECT_NE(line.to_string().find("ingest.agents_connected=1"), std::string::npos) << line.to_string();
+}
+
+TEST_F(IngestServerTest, BatchCommittedButNotObservedIsNotAckedAndTheRetransmissionIsObservedOnly) {
+  RecordingObserver observer;
+  server_ = std::make_unique<IngestServer>(config_, *store_);
+  server_->set_committed_batch_observer(&observer);
+  ASSERT_TRUE(server_->start());
+  observer.failing = true;
+  {
+    RawAgent a = agent("agent-1");
+    ASSERT_TRUE(a.hello("agent-1"));
+    EXPECT_EQ(a.hello_ack(), 0u);
+    ASSERT_TRUE(a.send(numbered_frame("agent-1", 1)));
+    EXPECT_EQ(a.error_then_closed(), WireErrorCode::kInternal);  // no ACK: the agent keeps the batch
+  }
+  EXPECT_EQ(ledger_accesses(*store_, 1), 3u);  // the ledger did commit it
+  EXPECT_EQ(server_->counters().observer_errors.load(), 1u);
+  EXPECT_TRUE(eventually([&] { return server_->counters().agents_connected.load() == 0; }));
+  observer.failing = false;
+  RawAgent again = agent("agent-1");
+  ASSERT_TRUE(again.hello("agent-1"));
+  EXPECT_EQ(again.hello_ack(), 1u);
+  ASSERT_TRUE(again.send(numbered_frame("agent-1", 1)));  // resent: the ledger has it, the observer not
+  ASSERT_TRUE(again.send(numbered_frame("agent-1", 2)));
+  EXPECT_EQ(again.ack(), 1u);
+  EXPECT_EQ(again.ack(), 2u);
+  EXPECT_EQ(observer.seen, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(ledger_accesses(*store_, 1), 3u);  // not doubled
+  EXPECT_EQ(server_->counters().batches.load(), 2u);
+  EXPECT_EQ(server_->counters().duplicate_batches.load(), 1u);
+  ASSERT_TRUE(again.send(numbered_frame("agent-1", 3)));
+  EXPECT_EQ(again.ack(), 3u);
+  RawAgent third = agent("agent-2");
+  ASSERT_TRUE(third.hello("agent-2"));
+  EXPECT_EQ(third.hello_ack(), 0u);
 }
 
 }  // namespace
