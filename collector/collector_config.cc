@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <tuple>
+
 namespace ipattrib::collector {
 namespace {
 
@@ -51,6 +53,48 @@ std::optional<CollectorConfig> load_collector_config(const std::string& path, Co
   CollectorConfig config = parse_collector_config(*root, errors);
   if (!errors.empty()) return std::nullopt;
   return config;
+}
+
+std::vector<std::string> settings_needing_restart(const CollectorConfig& running, const CollectorConfig& fresh) {
+  std::vector<std::string> changed;
+  auto compare = [&](const char* name, const auto& a, const auto& b) {
+    if (!(a == b)) changed.emplace_back(name);
+  };
+  compare("stats_interval_s", running.stats_interval_s, fresh.stats_interval_s);
+  const LedgerConfig& l = running.ledger;
+  const LedgerConfig& m = fresh.ledger;
+  compare("[ledger] store", l.store, m.store);
+  compare("[ledger] sqlite_path", l.sqlite_path, m.sqlite_path);
+  compare("[ledger] busy_timeout_ms", l.busy_timeout_ms, m.busy_timeout_ms);
+  compare("[ledger] postgresql_dsn", l.postgresql_dsn, m.postgresql_dsn);
+  compare("[ledger] postgresql_password_file", l.postgresql_password_file, m.postgresql_password_file);
+  compare("[ledger] postgresql_connections", l.postgresql_connections, m.postgresql_connections);
+  compare("[ledger] retention_days", l.retention_days, m.retention_days);
+  compare("[ledger] retention_interval_s", l.retention_interval_s, m.retention_interval_s);
+  const wire::WireLimits& w = running.wire;
+  const wire::WireLimits& x = fresh.wire;
+  compare("[wire]", std::tie(w.max_frame_bytes, w.max_batch_decompressed_bytes, w.max_records_per_batch,
+                             w.max_accesses_per_batch, w.max_accesses_per_record, w.max_string_bytes,
+                             w.max_strings_per_batch),
+          std::tie(x.max_frame_bytes, x.max_batch_decompressed_bytes, x.max_records_per_batch,
+                   x.max_accesses_per_batch, x.max_accesses_per_record, x.max_string_bytes, x.max_strings_per_batch));
+  compare("[api] listen", running.api.listen, fresh.api.listen);
+  compare("[api] tls_cert", running.api.tls_cert, fresh.api.tls_cert);
+  compare("[api] tls_key", running.api.tls_key, fresh.api.tls_key);
+  compare("[api] metrics_require_token", running.api.metrics_require_token, fresh.api.metrics_require_token);
+  compare("[api] max_page", running.api.max_page, fresh.api.max_page);
+  compare("[policy] path", running.policy.path, fresh.policy.path);
+  compare("[policy] iso_codes_dir", running.policy.iso_codes_dir, fresh.policy.iso_codes_dir);
+  compare("[policy] watch_interval_s", running.policy.watch_interval_s, fresh.policy.watch_interval_s);
+  compare("[policy] scan_on_change", running.policy.scan_on_change, fresh.policy.scan_on_change);
+  const AlertsConfig& a = running.alerts;
+  const AlertsConfig& b = fresh.alerts;
+  compare("[alerts] sqlite_path", a.sqlite_path, b.sqlite_path);
+  compare("[alerts] dedup_window_s", a.dedup_window_s, b.dedup_window_s);
+  compare("[alerts] retry_base_ms", a.retry_base_ms, b.retry_base_ms);
+  compare("[alerts] retry_max_ms", a.retry_max_ms, b.retry_max_ms);
+  compare("[alerts] sinks", a.sink_names(), b.sink_names());
+  return changed;
 }
 
 }  // namespace ipattrib::collector

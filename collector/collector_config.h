@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collector/alert_engine/policy_watch_config.h"
 #include "collector/alerts/alerts_config.h"
@@ -37,5 +38,11 @@ CollectorConfig parse_collector_config(const toml::table& root, ConfigErrors& er
 // Reads and parses the file; nullopt (with file:line errors) when it is
 // unreadable, not TOML, or invalid.
 std::optional<CollectorConfig> load_collector_config(const std::string& path, ConfigErrors& errors);
+
+// The settings (as "[section] key") that differ between `running` and
+// `fresh` and that a SIGHUP does not apply — everything except the agent
+// TLS files, allow-list and idle timeout, the API tokens and the policy file's
+// content (and the ingest listener, which the ingest server reports itself).
+std::vector<std::string> settings_needing_restart(const CollectorConfig& running, const CollectorConfig& fresh);
 
 }  // namespace ipattrib::collector

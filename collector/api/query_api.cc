@@ -15,7 +15,16 @@
 namespace ipattrib::collector {
 
 QueryApi::QueryApi(LedgerStore& store, const ApiConfig& config)
-    : store_(store), config_(config), tokens_(config.token_sha256), alert_routes_(config.max_page) {}
+    : store_(store),
+      config_(config),
+      tokens_(std::make_shared<BearerTokenVerifier>(config.token_sha256)),
+      alert_routes_(config.max_page) {}
+
+void QueryApi::set_tokens(const std::vector<std::string>& token_sha256) {
+  auto tokens = std::make_shared<const BearerTokenVerifier>(token_sha256);
+  std::lock_guard<std::mutex> lock(tokens_mutex_);
+  tokens_ = std::move(tokens);
+}
 
 void QueryApi::register_routes(httplib::Server& server) {
   server.Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) { serve("healthz", req, res); });
@@ -103,7 +112,12 @@ std::string QueryApi::dispatch_v1(const httplib::Request& req, Reply& reply) {
 }
 
 bool QueryApi::authorized(const httplib::Request& req) const {
-  return tokens_.accepts_header(req.get_header_value("Authorization"));
+  std::shared_ptr<const BearerTokenVerifier> tokens;
+  {
+    std::lock_guard<std::mutex> lock(tokens_mutex_);
+    tokens = tokens_;
+  }
+  return tokens->accepts_header(req.get_header_value("Authorization"));
 }
 
 void QueryApi::healthz(Reply& reply) {

@@ -9,7 +9,10 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "collector/api/alert_routes.h"
 #include "collector/api/api_config.h"
@@ -40,6 +43,8 @@ class QueryApi {
   // this call (or with parts left empty) those routes answer 503.
   void set_alerts(AlertEndpoints endpoints) { alert_routes_.set_endpoints(std::move(endpoints)); }
   void register_routes(httplib::Server& server);
+  // SIGHUP: the accepted bearer tokens from then on (thread-safe).
+  void set_tokens(const std::vector<std::string>& token_sha256);
 
   const ApiMetrics& metrics() const { return metrics_; }
 
@@ -60,7 +65,8 @@ class QueryApi {
 
   LedgerStore& store_;
   ApiConfig config_;
-  BearerTokenVerifier tokens_;
+  mutable std::mutex tokens_mutex_;
+  std::shared_ptr<const BearerTokenVerifier> tokens_;
   ApiMetrics metrics_;
   MetricsWriter extra_metrics_;
   AlertRoutes alert_routes_;

@@ -34,22 +34,58 @@ std::string peer_name(const sockaddr_storage& addr) {
   return fmt::format("[{}]:{}", text, port);
 }
 
+Status make_tls_context(const IngestConfig& config, std::shared_ptr<tls::TlsContext>& out) {
+  std::unique_ptr<tls::TlsContext> context;
+  if (config.plaintext_for_tests) {
+    context = tls::TlsContext::make_plaintext_for_tests("ingest");
+  } else if (Status s = tls::TlsContext::make_server({config.tls_ca, config.tls_cert, config.tls_key}, context); !s) {
+    return s;
+  }
+  out = std::move(context);
+  return Status::ok();
+}
+
 }  // namespace
 
 IngestServer::IngestServer(const IngestConfig& config, LedgerStore& store, const wire::WireLimits& limits)
     : config_(config), store_(store) {
-  settings_.allowed_agents = config.allowed_agents;
-  settings_.limits = limits;
-  settings_.idle_timeout_ms = config.idle_timeout_s * 1000;
+  auto settings = std::make_shared<IngestSessionSettings>();
+  settings->allowed_agents = config.allowed_agents;
+  settings->limits = limits;
+  settings->idle_timeout_ms = config.idle_timeout_s * 1000;
+  settings_ = std::move(settings);
 }
 
 IngestServer::~IngestServer() { stop(); }
 
+void IngestServer::set_committed_batch_observer(CommittedBatchObserver* observer) {
+  std::lock_guard lock(current_mutex_);
+  auto settings = std::make_shared<IngestSessionSettings>(*settings_);
+  settings->observer = observer;
+  settings_ = std::move(settings);
+}
+
+Status IngestServer::reload(const IngestConfig& config) {
+  std::shared_ptr<tls::TlsContext> tls;
+  if (Status s = make_tls_context(config, tls); !s) return s;
+  if (config.listen != config_.listen || config.max_connections != config_.max_connections ||
+      config.plaintext_for_tests != config_.plaintext_for_tests) {
+    spdlog::warn("ingest: listen, max_connections and plaintext_for_tests changes need a restart; kept {}, {}",
+                 config_.listen, config_.max_connections);
+  }
+  std::lock_guard lock(current_mutex_);
+  auto settings = std::make_shared<IngestSessionSettings>(*settings_);
+  settings->allowed_agents = config.allowed_agents;
+  settings->idle_timeout_ms = config.idle_timeout_s * 1000;
+  settings_ = std::move(settings);
+  tls_ = std::move(tls);
+  return Status::ok();
+}
+
 Status IngestServer::start() {
-  if (config_.plaintext_for_tests) {
-    tls_ = tls::TlsContext::make_plaintext_for_tests("ingest");
-  } else if (Status s = tls::TlsContext::make_server({config_.tls_ca, config_.tls_cert, config_.tls_key}, tls_); !s) {
-    return s;
+  {
+    std::lock_guard lock(current_mutex_);
+    if (Status s = make_tls_context(config_, tls_); !s) return s;
   }
   tls::HostPort address;
   if (Status s = tls::parse_host_port(config_.listen, address); !s) return Status::error("ingest listen: " + s.message());
@@ -96,14 +132,21 @@ void IngestServer::accept_loop() {
 }
 
 void IngestServer::serve(tls::UniqueFd fd, std::string peer, Connection& connection) {
+  std::shared_ptr<const IngestSessionSettings> settings;
+  std::shared_ptr<tls::TlsContext> tls;
+  {
+    std::lock_guard lock(current_mutex_);
+    settings = settings_;
+    tls = tls_;
+  }
   std::unique_ptr<tls::TlsStream> stream;
   bool certificate_rejected = false;
-  if (Status s = tls::TlsStream::accept(*tls_, std::move(fd), kHandshakeTimeoutMs, stream, &certificate_rejected); !s) {
+  if (Status s = tls::TlsStream::accept(*tls, std::move(fd), kHandshakeTimeoutMs, stream, &certificate_rejected); !s) {
     bump(certificate_rejected ? counters_.auth_failures : counters_.handshake_failures);
     spdlog::warn("ingest {}: refused: {}", peer, s.message());
   } else {
-    tls::FrameStream frames(std::move(stream), settings_.limits);
-    IngestSession(frames, store_, settings_, counters_, stopping_, peer).run();
+    tls::FrameStream frames(std::move(stream), settings->limits);
+    IngestSession(frames, store_, *settings, counters_, stopping_, peer).run();
   }
   counters_.connections_active.fetch_sub(1, std::memory_order_relaxed);
   connection.done.store(true);

@@ -34,11 +34,16 @@ class IngestServer {
 
   // Optional, before start(): runs after every committed batch, before its
   // ACK. Must outlive the server.
-  void set_committed_batch_observer(CommittedBatchObserver* observer) { settings_.observer = observer; }
+  void set_committed_batch_observer(CommittedBatchObserver* observer);
   // Loads the TLS files, binds the listen address and starts accepting.
   Status start();
   // The bound port (useful with listen port 0).
   std::uint16_t port() const { return port_; }
+  // SIGHUP: new connections use `config`'s certificates, allow-list and
+  // idle timeout; open connections keep what they started with. The TLS
+  // files are loaded first, so a bad one changes nothing (the error says
+  // why). `listen` and `max_connections` need a restart (a warning says so).
+  Status reload(const IngestConfig& config);
   // Stops accepting, lets every connection finish the batch in hand (commit
   // and ACK), tells agents shutting_down and joins all threads. Idempotent.
   void stop();
@@ -59,8 +64,11 @@ class IngestServer {
 
   IngestConfig config_;
   LedgerStore& store_;
-  IngestSessionSettings settings_;
-  std::unique_ptr<tls::TlsContext> tls_;
+  // What a new connection starts with; reload() swaps both, a connection
+  // holds its copies until it ends.
+  mutable std::mutex current_mutex_;
+  std::shared_ptr<const IngestSessionSettings> settings_;
+  std::shared_ptr<tls::TlsContext> tls_;
   tls::UniqueFd listener_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

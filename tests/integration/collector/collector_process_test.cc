@@ -344,7 +344,7 @@ TEST_F(CollectorProcessTest, EveryAccessOnceThroughKillNineAndRestart) {
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return all.find(text) != std::string::npos;
   };
-  EXPECT_TRUE(eventually([&] { return log_has("SIGHUP: no special-measures policy is configured"); }));
+  EXPECT_TRUE(eventually([&] { return log_has("SIGHUP: " + config_ + " reloaded"); }));
   EXPECT_TRUE(eventually([&] { return log_has("ingest.batches=" + std::to_string(12 - committed)); }));
   EXPECT_EQ(collector_.stop(SIGTERM), 0);
   EXPECT_TRUE(log_has("stopping"));
@@ -389,6 +389,43 @@ TEST_F(CollectorProcessTest, AgentCertificateFromAnotherCaIsRefused) {
   ASSERT_TRUE(eventually([&] { return metrics().find("ipattrib_ingest_auth_failures_total 1\n") != std::string::npos; }))
       << metrics();
   EXPECT_NE(metrics().find("ipattrib_ingest_batches_total 0\n"), std::string::npos);
+  EXPECT_EQ(collector_.stop(SIGTERM), 0);
+}
+
+// SIGHUP applies a new config's API tokens and agent allow-list without a
+// restart; a config that does not validate changes nothing and says why.
+TEST_F(CollectorProcessTest, SighupReloadsTokensAndAllowListAndKeepsThemWhenTheNewConfigIsBad) {
+  start_collector();
+  auto status_with = [&](const std::string& token) {
+    httplib::Client http("127.0.0.1", api_port_);
+    http.set_bearer_token_auth(token);
+    auto res = http.Get("/v1/accounts/nobody/ips");
+    return res ? res->status : -1;
+  };
+  EXPECT_EQ(status_with(kToken), 404);  // authorised, unknown account
+  const std::string new_token_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";  // "test"
+  std::string text = config_text();
+  text.replace(text.find(kTokenSha256), std::string(kTokenSha256).size(), new_token_sha256);
+  text.replace(text.find("allowed_agents = [\"agent-1\"]"), std::string("allowed_agents = [\"agent-1\"]").size(),
+               "allowed_agents = [\"agent-2\"]");
+  std::ofstream(config_, std::ios::trunc) << text;
+  collector_.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return status_with("test") == 404; }));
+  EXPECT_EQ(status_with(kToken), 401);
+  std::unique_ptr<agent::CollectorClient> client;
+  ASSERT_TRUE(agent::CollectorClient::create(client_options("pki"), client));
+  EXPECT_FALSE(client->connect(0, 0));  // agent-1 is no longer allowed
+  ASSERT_TRUE(eventually([&] { return metrics().find("ipattrib_ingest_auth_failures_total 1\n") != std::string::npos; }));
+
+  std::ofstream(config_, std::ios::trunc) << text << "[bogus]\n";
+  collector_.signal(SIGHUP);
+  const fs::path log = dir_ / "collector.log";
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream in(log);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return all.find("not reloaded, the running configuration stays") != std::string::npos;
+  }));
+  EXPECT_EQ(status_with("test"), 404);  // still the reloaded token
   EXPECT_EQ(collector_.stop(SIGTERM), 0);
 }
 
