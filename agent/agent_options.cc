@@ -18,6 +18,8 @@ void add_agent_options(CLI::App& app, AgentOptions& o) {
   app.add_option("--account-path", o.account_path, "path template with {account}, e.g. /v1/accounts/{account}/...");
   app.add_option("--geo-db", o.geo_dbs, "MaxMind DB file to enrich with (repeatable; kind read from its metadata)");
   app.add_option("--events", o.events_path, "write one JSON object per request to FILE, or - for stdout");
+  app.add_option("--user", o.user, "started as root: switch to this user once the capture is open (\"\": stay root)");
+  app.add_option("--group", o.group, "with --user: switch to this group (default: the user's primary group)");
 }
 
 namespace {
@@ -73,6 +75,8 @@ void apply_overrides(const AgentOptions& o, AgentConfig& config, ConfigErrors& e
     }
   }
   for (const std::string& path : o.geo_dbs) config.geo.add_database(path);
+  if (o.user) config.run_as.user = *o.user;
+  if (!o.group.empty()) config.run_as.group = o.group;
   // A config checked for a daemon may leave the capture to the command line.
   if (!o.check_config && config.capture.read_file.empty() && config.capture.interface.empty()) {
     errors.add(0, "nothing to capture: give --read FILE, --interface NAME, or [capture] in the config");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct AgentOptions {
   std::string account_path;
   std::vector<std::string> geo_dbs;
   std::string events_path;
+  std::optional<std::string> user;  // set (even to "") overrides [agent] user
+  std::string group;
 };
 
 void add_agent_options(CLI::App& app, AgentOptions& options);

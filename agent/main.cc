@@ -24,6 +24,9 @@
 #include "agent/output/event_json_writer.h"
 #include "ipattrib/stats_line.h"
 #include "agent/pipeline/packet_pipeline.h"
+#include "agent/service_status.h"
+#include "common/privilege/privilege_drop.h"
+#include "common/systemd/service_notifier.h"
 
 namespace ipattrib::agent {
 namespace {
@@ -56,13 +59,22 @@ void install_signal_handlers() {
 class AgentRun {
  public:
   AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& source, AccessEventSink& out,
-           EventJsonWriter* writer, AgentShipping* shipping)
-      : config_(config), geo_(geo), source_(source), writer_(writer), shipping_(shipping), pipeline_(config, geo, out) {}
+           EventJsonWriter* writer, AgentShipping* shipping, ServiceNotifier& notifier)
+      : config_(config),
+        geo_(geo),
+        source_(source),
+        writer_(writer),
+        shipping_(shipping),
+        notifier_(notifier),
+        pipeline_(config, geo, out) {}
 
   int run() {
     std::array<RawFrame, 64> burst;
     std::int64_t last_stats_us = now_us();
     const LinkType link_type = source_.link_type();
+    // Live capture is open, privileges dropped, shipping started: ready.
+    if (config_.capture.read_file.empty()) notifier_.ready();
+    update_service_status(now_us());
     while (!g_stop.load(std::memory_order_relaxed)) {
       ReadStatus status = ReadStatus::kFrames;
       const std::size_t n = source_.read_burst(burst, status);
@@ -86,14 +98,20 @@ class AgentRun {
         .count();
   }
 
+  // Served at least once per capture read timeout; a capture or pipeline
+  // that wedges stops the watchdog pings and systemd restarts the agent.
   void service_timers(std::int64_t& last_stats_us) {
+    notifier_.watchdog_ping();
     // Live capture: events reach their reader within a read timeout.
     if (writer_ != nullptr) writer_->flush();
     if (g_reload.exchange(false)) {
+      notifier_.reloading();
       spdlog::info("SIGHUP: reloading geo databases");
       geo_.reload();
+      notifier_.ready();
     }
     const std::int64_t now = now_us();
+    if (notifier_.enabled() && now - last_status_us_ >= kServiceStatusIntervalUs) update_service_status(now);
     if (shipping_ != nullptr) shipping_->flush_due(now / 1000);
     const std::int64_t geo_interval_us = std::int64_t{config_.geo.reload_check_interval_s} * 1000000;
     if (geo_interval_us > 0 && now - last_geo_check_us_ >= geo_interval_us) {
@@ -109,20 +127,35 @@ class AgentRun {
   }
 
   void finish() {
+    if (g_stop.load()) {
+      notifier_.stopping();
+      spdlog::info("stopping: flushing the aggregation window and draining the shipper");
+    }
     pipeline_.finish();
     if (writer_ != nullptr) writer_->flush();
     if (shipping_ != nullptr) shipping_->finish(kShipDrainTimeout);
     log_stats();
   }
 
+  void report(StatsSink& sink) const {
+    source_.report(sink);
+    pipeline_.report(sink);
+    geo_.report_stats(sink);
+    if (writer_ != nullptr) writer_->report(sink);
+    if (shipping_ != nullptr) shipping_->report(sink);
+  }
+
   void log_stats() const {
     StatsLine line;
-    source_.report(line);
-    pipeline_.report(line);
-    geo_.report_stats(line);
-    if (writer_ != nullptr) writer_->report(line);
-    if (shipping_ != nullptr) shipping_->report(line);
+    report(line);
     spdlog::info("stats: {}", line.to_string());
+  }
+
+  void update_service_status(std::int64_t now) {
+    if (!notifier_.enabled()) return;
+    report(service_status_);
+    notifier_.status(service_status_.take_line(now));
+    last_status_us_ = now;
   }
 
   const AgentConfig& config_;
@@ -132,8 +165,13 @@ class AgentRun {
   // what is in flight; the rest stays in the spool for the next start.
   static constexpr std::chrono::milliseconds kShipDrainTimeout{10000};
 
+  static constexpr std::int64_t kServiceStatusIntervalUs = 5000000;
+
   EventJsonWriter* writer_;
   AgentShipping* shipping_;
+  ServiceNotifier& notifier_;
+  ServiceStatus service_status_;
+  std::int64_t last_status_us_ = 0;
   PacketPipeline pipeline_;
   std::uint64_t loops_ = 0;
   std::int64_t last_geo_check_us_ = now_us();
@@ -187,6 +225,14 @@ int run_agent(const AgentOptions& options) {
   std::optional<EventJsonWriter> writer;
   EventOutputs outputs;
   if (events_file != nullptr) outputs.add(&writer.emplace(events_file));
+  // After everything that may need root is open, before any thread starts
+  // (the shipper's): capabilities are per thread.
+  std::string dropped;
+  if (Status s = drop_privileges(config.run_as, dropped); !s) {
+    spdlog::error("privileges: {}", s.message());
+    return 1;
+  }
+  spdlog::info("privileges: {}", dropped);
   std::unique_ptr<AgentShipping> shipping;
   if (!config.ship.collectors.empty()) {
     if (Status s = AgentShipping::start(config, shipping); !s) {
@@ -199,7 +245,8 @@ int run_agent(const AgentOptions& options) {
   spdlog::info("agent {} (gateway {}) reading {}", config.identity.id, config.identity.gateway,
                config.capture.read_file.empty() ? "interface " + config.capture.interface
                                                 : "file " + config.capture.read_file);
-  AgentRun run(config, geo, *source, outputs, writer ? &*writer : nullptr, shipping.get());
+  ServiceNotifier notifier;
+  AgentRun run(config, geo, *source, outputs, writer ? &*writer : nullptr, shipping.get(), notifier);
   const int rc = run.run();
   g_source.store(nullptr);
   if (events_file != nullptr && events_file != stdout) std::fclose(events_file);

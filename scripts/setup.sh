@@ -11,6 +11,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libboost-dev                            # Boost.Lockfree
   libzstd-dev libssl-dev libsqlite3-dev libsystemd-dev
+  libcap-dev                              # agent: privilege drop keeping CAP_NET_RAW
   libcpp-httplib-dev                      # collector query API, ipattribctl
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 procps time                    # time: peak RSS in benchmarks

@@ -12,10 +12,14 @@ std::string host_name() {
 }
 
 void parse_agent_section(const toml::table& section, AgentConfig& config, ConfigErrors& errors) {
-  errors.reject_unknown_keys(section, {"id", "gateway", "stats_interval_s"}, "[agent]");
+  errors.reject_unknown_keys(section, {"id", "gateway", "stats_interval_s", "user", "group", "keep_net_admin"},
+                             "[agent]");
   if (auto v = errors.get_string(section, "id")) config.identity.id = *v;
   if (auto v = errors.get_string(section, "gateway")) config.identity.gateway = *v;
   if (auto v = errors.get_int(section, "stats_interval_s", 0, 86400)) config.stats_interval_s = static_cast<int>(*v);
+  if (auto v = errors.get_string(section, "user")) config.run_as.user = *v;
+  if (auto v = errors.get_string(section, "group")) config.run_as.group = *v;
+  if (auto v = errors.get_bool(section, "keep_net_admin")) config.run_as.keep_net_admin = *v;
 }
 
 }  // namespace

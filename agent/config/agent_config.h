@@ -11,6 +11,7 @@
 #include "agent/geo/geo_config.h"
 #include "agent/http/http_config.h"
 #include "agent/ship/ship_config.h"
+#include "common/privilege/privilege_drop.h"
 #include "ipattrib/config_errors.h"
 
 namespace ipattrib::agent {
@@ -29,6 +30,7 @@ struct AgentConfig {
   GeoConfig geo;
   ShipConfig ship;  // shipping to collectors; off while ship.collectors is empty
   int stats_interval_s = 60;  // 0: stats only at exit and on SIGUSR1
+  RunAsUser run_as;           // started as root: who to become once the capture is open
 };
 
 // Defaults for running without a config file (tcpdump-style ad-hoc use).
