@@ -137,8 +137,8 @@ std::int64_t AlertDelivery::drain(SinkWorker& worker, std::uint32_t& consecutive
       }
       // Logged on the first failure and at every doubling, not per retry.
       if ((consecutive_failures & (consecutive_failures - 1)) == 0) {
-        spdlog::warn("alerts: sink {}: delivery of alert {} failed ({} in a row), retrying in {} ms: {}",
-                     sink.name(), alert.id, consecutive_failures, delay, s.message());
+        spdlog::warn("alerts: sink {}: delivery of alert {} failed ({} in a row), retrying in {} ms: {}", sink.name(),
+                     alert.id, consecutive_failures, delay, s.message());
       }
       refresh_pending();
       wake_early = false;

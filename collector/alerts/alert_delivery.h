@@ -60,8 +60,7 @@ class AlertDelivery {
   void run(SinkWorker& worker);
   // One pass over the due entries; returns how long to wait before the
   // next, and whether a wake() may cut that wait short (not while backing off).
-  std::int64_t drain(SinkWorker& worker, std::uint32_t& consecutive_failures, std::uint64_t& seed,
-                     bool& wake_early);
+  std::int64_t drain(SinkWorker& worker, std::uint32_t& consecutive_failures, std::uint64_t& seed, bool& wake_early);
   std::int64_t backoff_ms(std::uint32_t failures, std::uint64_t& seed) const;
   // Sleeps up to wait_ms unless stopped or, with wake_early, woken since
   // `seen` (updated).

@@ -9,12 +9,9 @@ namespace {
 nlohmann::json geo_json(const RecordGeo& geo) {
   nlohmann::json anonymizers = nlohmann::json::array();
   for_each_anonymizer_flag(geo.anonymizer_flags, [&](std::string_view name) { anonymizers.push_back(name); });
-  return {{"country", geo.country},
-          {"registered_country", geo.registered_country},
-          {"subdivision", geo.subdivision},
-          {"asn", geo.asn},
-          {"as_org", geo.as_org},
-          {"anonymizers", std::move(anonymizers)}};
+  return {{"country", geo.country},         {"registered_country", geo.registered_country},
+          {"subdivision", geo.subdivision}, {"asn", geo.asn},
+          {"as_org", geo.as_org},           {"anonymizers", std::move(anonymizers)}};
 }
 
 // null rather than 1970 for "never" (an open alert has no state change).

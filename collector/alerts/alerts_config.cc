@@ -14,8 +14,8 @@ namespace {
 // digits and '_' only.
 bool valid_sink_name(const std::string& name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-         });
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 std::uint32_t line_of(const toml::table& table, std::string_view key) {
@@ -30,8 +30,8 @@ void for_each_sink_table(const toml::table& section, std::string_view kind, Conf
   if (node == nullptr) return;
   const toml::array* array = node->as_array();
   if (array == nullptr) {
-    errors.add_at(*node, "[alerts] " + std::string(kind) + " must be an array of tables ([[alerts." +
-                             std::string(kind) + "]])");
+    errors.add_at(
+        *node, "[alerts] " + std::string(kind) + " must be an array of tables ([[alerts." + std::string(kind) + "]])");
     return;
   }
   for (const toml::node& element : *array) {
@@ -105,8 +105,7 @@ WebhookSinkConfig parse_webhook(const toml::table& t, const std::string& where, 
   return c;
 }
 
-SyslogSinkConfig parse_syslog(const toml::table& t, const std::string& where, SinkNames& names,
-                              ConfigErrors& errors) {
+SyslogSinkConfig parse_syslog(const toml::table& t, const std::string& where, SinkNames& names, ConfigErrors& errors) {
   errors.reject_unknown_keys(t, {"name", "address", "app_name", "facility"}, where);
   SyslogSinkConfig c;
   c.name = sink_name(t, where, names, errors);
@@ -134,8 +133,7 @@ SyslogSinkConfig parse_syslog(const toml::table& t, const std::string& where, Si
   return c;
 }
 
-FileSinkConfig parse_file(const toml::table& t, const std::string& where, SinkNames& names,
-                          ConfigErrors& errors) {
+FileSinkConfig parse_file(const toml::table& t, const std::string& where, SinkNames& names, ConfigErrors& errors) {
   errors.reject_unknown_keys(t, {"name", "path"}, where);
   FileSinkConfig c;
   c.name = sink_name(t, where, names, errors);
@@ -162,8 +160,10 @@ AlertsConfig parse_alerts_config(const toml::table& section, ConfigErrors& error
   if (auto v = errors.get_int(section, "dedup_window_s", 0, 7 * 86400)) {
     config.dedup_window_s = static_cast<std::uint32_t>(*v);
   }
-  if (auto v = errors.get_int(section, "retry_base_ms", 10, 600000)) config.retry_base_ms = static_cast<std::uint32_t>(*v);
-  if (auto v = errors.get_int(section, "retry_max_ms", 10, 86400000)) config.retry_max_ms = static_cast<std::uint32_t>(*v);
+  if (auto v = errors.get_int(section, "retry_base_ms", 10, 600000))
+    config.retry_base_ms = static_cast<std::uint32_t>(*v);
+  if (auto v = errors.get_int(section, "retry_max_ms", 10, 86400000))
+    config.retry_max_ms = static_cast<std::uint32_t>(*v);
   if (config.retry_max_ms < config.retry_base_ms) {
     errors.add(line_of(section, "retry_max_ms"), "[alerts] retry_max_ms must be at least retry_base_ms");
   }

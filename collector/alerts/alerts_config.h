@@ -15,10 +15,10 @@ namespace ipattrib::collector {
 
 // [[alerts.webhook]]: a JSON POST per alert, signed with HMAC-SHA256.
 struct WebhookSinkConfig {
-  std::string name;         // name: unique among all sinks; the outbox is kept per name
-  std::string url;          // url: http:// or https://host[:port][/path]
-  std::string secret_file;  // secret_file: the shared HMAC key (file content, trailing newline dropped)
-  std::string ca_file;      // ca_file: CA bundle for https (default: the system's)
+  std::string name;                 // name: unique among all sinks; the outbox is kept per name
+  std::string url;                  // url: http:// or https://host[:port][/path]
+  std::string secret_file;          // secret_file: the shared HMAC key (file content, trailing newline dropped)
+  std::string ca_file;              // ca_file: CA bundle for https (default: the system's)
   std::uint32_t timeout_ms = 5000;  // timeout_ms, 100..120000: connect, send and answer each
 };
 
@@ -37,10 +37,10 @@ struct FileSinkConfig {
 };
 
 struct AlertsConfig {
-  std::string sqlite_path;  // sqlite_path: "" = the collector's default (next to the ledger)
-  std::uint32_t dedup_window_s = 3600;   // dedup_window_s, 0..604800 (0: every hit is an alert)
-  std::uint32_t retry_base_ms = 1000;    // retry_base_ms, 10..600000: first retry's upper bound
-  std::uint32_t retry_max_ms = 300000;   // retry_max_ms, >= retry_base_ms, <= 86400000: backoff cap
+  std::string sqlite_path;              // sqlite_path: "" = the collector's default (next to the ledger)
+  std::uint32_t dedup_window_s = 3600;  // dedup_window_s, 0..604800 (0: every hit is an alert)
+  std::uint32_t retry_base_ms = 1000;   // retry_base_ms, 10..600000: first retry's upper bound
+  std::uint32_t retry_max_ms = 300000;  // retry_max_ms, >= retry_base_ms, <= 86400000: backoff cap
   std::vector<WebhookSinkConfig> webhooks;
   std::vector<SyslogSinkConfig> syslogs;
   std::vector<FileSinkConfig> files;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "collector/alerts/alert_json.h"
 #include "common/tls/tcp_socket.h"
@@ -20,7 +21,12 @@ class JsonLinesSink final : public AlertSink {
   const std::string& name() const override { return name_; }
 
   Status deliver(const Alert& alert) override {
-    tls::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    bool created = false;
+    tls::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    if (!fd.valid() && errno == ENOENT) {
+      fd.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+      created = fd.valid();
+    }
     if (!fd.valid()) return error("open");
     // One write of the whole line. A short write (disk full) is cut off
     // again so the retry does not leave half a line before the whole one.
@@ -33,10 +39,20 @@ class JsonLinesSink final : public AlertSink {
       return s;
     }
     if (::fsync(fd.get()) != 0) return error("fsync");
+    // A new file's directory entry must be durable too, or a power loss
+    // could take the file with the lines we reported delivered.
+    if (created) return sync_directory();
     return Status::ok();
   }
 
  private:
+  Status sync_directory() const {
+    const std::string dir = std::filesystem::path(path_).parent_path().string();
+    tls::UniqueFd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid() || ::fsync(fd.get()) != 0) return error("fsync of its directory");
+    return Status::ok();
+  }
+
   Status error(const char* what) const {
     return Status::error(fmt::format("alert file {}: {}: {}", path_, what, std::strerror(errno)));
   }

@@ -29,8 +29,18 @@ Status parse_syslog_address(const std::string& text, SyslogAddress& out) {
 
 bool parse_syslog_facility(const std::string& name, int& code) {
   static constexpr std::array<std::pair<const char*, int>, 12> kFacilities = {{
-      {"user", 1}, {"daemon", 3}, {"auth", 4}, {"authpriv", 10}, {"local0", 16}, {"local1", 17},
-      {"local2", 18}, {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
+      {"user", 1},
+      {"daemon", 3},
+      {"auth", 4},
+      {"authpriv", 10},
+      {"local0", 16},
+      {"local1", 17},
+      {"local2", 18},
+      {"local3", 19},
+      {"local4", 20},
+      {"local5", 21},
+      {"local6", 22},
+      {"local7", 23},
   }};
   for (const auto& [n, c] : kFacilities) {
     if (name == n) {

@@ -11,8 +11,8 @@ namespace ipattrib::collector {
 struct SyslogAddress {
   enum class Transport { kUnix, kUdp, kTcp };
   Transport transport = Transport::kUnix;
-  std::string path;            // kUnix
-  tls::HostPort host_port;     // kUdp, kTcp
+  std::string path;         // kUnix
+  tls::HostPort host_port;  // kUdp, kTcp
 };
 
 // "unix:/dev/log", "udp:host:port", "tcp:host:port" ("[v6]:port" for v6).

@@ -41,7 +41,9 @@ std::string header_token(std::string text, std::size_t max) {
   return out.empty() ? "-" : out;
 }
 
-Status errno_status(const char* what) { return Status::error(fmt::format("syslog {}: {}", what, std::strerror(errno))); }
+Status errno_status(const char* what) {
+  return Status::error(fmt::format("syslog {}: {}", what, std::strerror(errno)));
+}
 
 // Waits until fd is writable or the timeout passes.
 Status wait_writable(int fd) {

@@ -37,8 +37,8 @@ Status read_secret(const std::string& path, std::string& secret) {
   std::ostringstream content;
   content << in.rdbuf();
   secret = content.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ' ||
-                             secret.back() == '\t')) {
+  while (!secret.empty() &&
+         (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) {
     secret.pop_back();
   }
   if (secret.empty()) return Status::error(fmt::format("webhook secret_file {} is empty", path));

@@ -76,8 +76,8 @@ int sqlite_alert_schema_latest_version() { return static_cast<int>(kMigrations.s
 Status read_sqlite_alert_schema_version(sqlite3* db, int& version) {
   version = 0;
   SqliteStatement exists;
-  if (Status s = exists.prepare(
-          db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alerts_schema_version'");
+  if (Status s =
+          exists.prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alerts_schema_version'");
       !s) {
     return s;
   }

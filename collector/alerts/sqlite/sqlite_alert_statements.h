@@ -11,7 +11,8 @@ namespace ipattrib::collector {
 inline constexpr const char kAlertColumns[] =
     "id, measure_id, measure_title, severity, reason, account, ip, ip_family, access_class, country, "
     "registered_country, subdivision, asn, as_org, anonymizer_flags, db_build_epoch, gateway, first_access_ms, "
-    "hit_last_access_ms, hit_count, last_access_ms, access_count, suppressed_hits, created_ms, updated_ms, state, state_by, state_changed_ms, "
+    "hit_last_access_ms, hit_count, last_access_ms, access_count, suppressed_hits, created_ms, updated_ms, state, "
+    "state_by, state_changed_ms, "
     "state_note";
 
 struct SqliteAlerts::Statements {

@@ -221,8 +221,8 @@ Status SqliteAlerts::record_hit(const AlertHit& hit, std::int64_t now_ms, std::i
   return Status::ok();
 }
 
-Status SqliteAlerts::set_alert_state(std::int64_t id, AlertState state, const std::string& by,
-                                     const std::string& note, std::int64_t now_ms, bool& found) {
+Status SqliteAlerts::set_alert_state(std::int64_t id, AlertState state, const std::string& by, const std::string& note,
+                                     std::int64_t now_ms, bool& found) {
   found = false;
   std::lock_guard lock(writer_.mutex);
   Statements& st = *writer_.st;

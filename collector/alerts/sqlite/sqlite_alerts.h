@@ -45,8 +45,8 @@ class SqliteAlerts final : public AlertStore {
   Status open_connection(const SqliteAlertStoreOptions& options, Connection& connection);
   Status prepare_statements(Connection& connection);
   Status record_in_transaction(const std::string& agent_id, std::uint64_t sequence, const std::vector<AlertHit>& hits,
-                               std::int64_t now_ms, std::int64_t dedup_window_ms,
-                               const std::vector<std::string>& sinks, RecordHitsResult& result);
+                               std::int64_t now_ms, std::int64_t dedup_window_ms, const std::vector<std::string>& sinks,
+                               RecordHitsResult& result);
   Status record_hit(const AlertHit& hit, std::int64_t now_ms, std::int64_t dedup_window_ms,
                     const std::vector<std::string>& sinks, RecordHitsResult& result);
   Status read_alerts(SqliteStatement& stmt, std::uint32_t limit, std::vector<Alert>& alerts, bool& more);

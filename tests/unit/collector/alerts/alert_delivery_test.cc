@@ -131,7 +131,8 @@ TEST_F(AlertDeliveryTest, AWebhookThatFailsForAWhileStillGetsEveryAlertOnce) {
     delivery.report(stats);
     return receiver.accepted().size() >= 5 && stats.values["alerts.outbox_pending"] == 0 &&
            stats.values["alerts.delivered"] == 10;
-  })) << "accepted " << receiver.accepted().size();
+  })) << "accepted "
+      << receiver.accepted().size();
   delivery.stop();
 
   EXPECT_EQ(ids_of(receiver.accepted()), std::multiset<std::int64_t>(ids.begin(), ids.end()))

@@ -167,17 +167,16 @@ TEST_P(AlertStoreTest, HitAtOrAfterTheWindowEndRaisesANewAlert) {
 }
 
 TEST_P(AlertStoreTest, DedupKeyIsMeasureAccountAndIp) {
-  const RecordHitsResult r = record("a", 1,
-                                    {hit("m1", "alice", "192.0.2.1"), hit("m2", "alice", "192.0.2.1"),
-                                     hit("m1", "bob", "192.0.2.1"), hit("m1", "alice", "192.0.2.2"),
-                                     hit("m1", "alice", "::ffff:192.0.2.1"), hit("m1", "alice", "192.0.2.1")});
+  const RecordHitsResult r = record(
+      "a", 1,
+      {hit("m1", "alice", "192.0.2.1"), hit("m2", "alice", "192.0.2.1"), hit("m1", "bob", "192.0.2.1"),
+       hit("m1", "alice", "192.0.2.2"), hit("m1", "alice", "::ffff:192.0.2.1"), hit("m1", "alice", "192.0.2.1")});
   EXPECT_EQ(r.alerts_created, 5u) << "v4 and v4-mapped v6 are different addresses";
   EXPECT_EQ(r.hits_suppressed, 1u);
 }
 
 TEST_P(AlertStoreTest, WindowZeroNeverDeduplicates) {
-  const RecordHitsResult r = record("a", 1, {hit("m1", "alice", "192.0.2.1"), hit("m1", "alice", "192.0.2.1")},
-                                    kT0, 0);
+  const RecordHitsResult r = record("a", 1, {hit("m1", "alice", "192.0.2.1"), hit("m1", "alice", "192.0.2.1")}, kT0, 0);
   EXPECT_EQ(r.alerts_created, 2u);
 }
 

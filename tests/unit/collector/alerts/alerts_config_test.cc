@@ -147,7 +147,9 @@ TEST_F(AlertsConfigTest, SinkValuesAreChecked) {
       "[[alerts.webhook]]\n"
       "name = \"w\"\n"
       "url = \"ftp://x/\"\n"
-      "secret_file = \"" + dir_ + "/missing\"\n"
+      "secret_file = \"" +
+      dir_ +
+      "/missing\"\n"
       "timeout_ms = 5\n"
       "[[alerts.webhook]]\n"
       "name = \"nosecret\"\n"
@@ -159,11 +161,11 @@ TEST_F(AlertsConfigTest, SinkValuesAreChecked) {
       "facility = \"kern\"\n"
       "[[alerts.file]]\n"
       "name = \"f\"\n");
-  for (const char* expected :
-       {"collector.toml:3: [alerts] retry_max_ms must be at least retry_base_ms", "collector.toml:6:",
-        "collector.toml:7: [[alerts.webhook]] secret_file: cannot read", "collector.toml:8:",
-        "[[alerts.webhook]] secret_file is required", "collector.toml:14: [[alerts.syslog]] address",
-        "collector.toml:15:", "collector.toml:16:", "[[alerts.file]] path is required"}) {
+  for (const char* expected : {"collector.toml:3: [alerts] retry_max_ms must be at least retry_base_ms",
+                               "collector.toml:6:", "collector.toml:7: [[alerts.webhook]] secret_file: cannot read",
+                               "collector.toml:8:", "[[alerts.webhook]] secret_file is required",
+                               "collector.toml:14: [[alerts.syslog]] address",
+                               "collector.toml:15:", "collector.toml:16:", "[[alerts.file]] path is required"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   }
 }
