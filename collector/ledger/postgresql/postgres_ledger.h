@@ -44,7 +44,6 @@ class PostgresLedger final : public LedgerStore {
   // Borrows a write connection for one transaction; returns it on scope exit.
   class WriterLease;
   struct Round;
-  struct AccessCollector;
 
   PostgresConnection* acquire_writer();
   void release_writer(PostgresConnection* c);
@@ -56,6 +55,8 @@ class PostgresLedger final : public LedgerStore {
   Status gateway_name(std::int64_t id, std::string& name);
   Status account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page);
   Status account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page);
+  static std::vector<std::int64_t> chunks_for_page(const PgResult& bounds, std::int64_t since, std::int64_t until,
+                                                   std::uint64_t needed);
   Status export_account_locked(const std::string& account, AccountExport& out);
 
   std::mutex pool_mutex_;

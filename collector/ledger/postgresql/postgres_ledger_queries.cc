@@ -18,9 +18,6 @@
 namespace ipattrib::collector {
 namespace {
 
-// Chunks read per round trip by account_accesses.
-constexpr std::int64_t kChunksPerFetch = 256;
-
 RecordGeo read_geo(const PgResult& r, int row, int first) {
   RecordGeo g;
   g.country = r.string_at(row, first);
@@ -174,26 +171,31 @@ Status PostgresLedger::account_accesses(const AccountAccessesQuery& query, Acces
   return account_accesses_locked(query, page);
 }
 
-// The earliest `needed` accesses seen so far (in Candidate order), kept
-// loosely: pruned to `needed` when it grows to twice that. Once pruned,
-// `bound` is the time of the needed-th access, and no chunk starting after
-// it can contribute.
-struct PostgresLedger::AccessCollector {
-  std::uint64_t needed = 0;
-  std::vector<Candidate> kept;
+// Chooses the chunks a page needs without reading their times: in first_ms
+// order, chunks lying wholly inside [since, until] are counted until they
+// hold `needed` accesses; B is the latest last_ms among those. At least
+// `needed` accesses are then at or before B, so a chunk starting after B
+// cannot hold one of the page's accesses, and the walk stops there.
+std::vector<std::int64_t> PostgresLedger::chunks_for_page(const PgResult& bounds, std::int64_t since,
+                                                          std::int64_t until, std::uint64_t needed) {
+  std::vector<std::int64_t> ids;
+  std::uint64_t counted = 0;
+  std::int64_t latest = std::numeric_limits<std::int64_t>::min();
   std::optional<std::int64_t> bound;
-
-  void prune() {
-    if (kept.size() < needed) return;
-    std::sort(kept.begin(), kept.end());
-    kept.resize(needed);
-    bound = kept.back().access.time_ms;
+  for (int row = 0; row < bounds.rows(); ++row) {
+    const std::int64_t first_ms = bounds.int_at(row, 1);
+    const std::int64_t last_ms = bounds.int_at(row, 2);
+    if (bound && first_ms > *bound) break;
+    ids.push_back(bounds.int_at(row, 0));
+    if (!bound && first_ms >= since && last_ms <= until) {
+      counted += static_cast<std::uint64_t>(bounds.int_at(row, 3));
+      latest = std::max(latest, last_ms);
+      if (counted >= needed) bound = latest;
+    }
   }
-};
+  return ids;
+}
 
-// Reads the account's chunks in first_ms order, a fetch at a time, and
-// stops at the first chunk that starts after the bound: a page near the
-// start of a long history does not decode the whole history.
 Status PostgresLedger::account_accesses_locked(const AccountAccessesQuery& query, AccessPage& page) {
   page = AccessPage{};
   const std::int64_t since = std::max(query.range.since_ms, query.after.time_ms);
@@ -201,57 +203,51 @@ Status PostgresLedger::account_accesses_locked(const AccountAccessesQuery& query
   if (since > until || query.limit == 0) return Status::ok();
   const std::int64_t cursor_time = query.after.time_ms;
   const std::uint64_t skip = since == cursor_time ? query.after.skip_at_time : 0;
-  AccessCollector collector;
-  collector.needed = skip + query.limit + 1;
+  // The accesses skipped at the cursor's time, the page, and one more to
+  // learn whether another page follows.
+  const std::uint64_t needed = skip + query.limit + 1;
 
-  std::int64_t after_first = std::numeric_limits<std::int64_t>::min();
-  std::int64_t after_id = std::numeric_limits<std::int64_t>::min();
+  PgParams p;
+  p.bytea(query.account);
+  if (query.ip) {
+    p.inet(*query.ip);
+  } else {
+    p.null();
+  }
+  p.int8(query.access_class ? static_cast<int>(*query.access_class) : -1)
+      .int8(since)
+      .int8(until)
+      .int8(since < std::numeric_limits<std::int64_t>::min() + kPgMaxChunkSpanMs
+                ? std::numeric_limits<std::int64_t>::min()
+                : since - kPgMaxChunkSpanMs);
+  PgResult bounds;
+  if (Status s = reader_.run("account_chunk_bounds", p, bounds); !s) return s;
+  const std::vector<std::int64_t> ids = chunks_for_page(bounds, since, until, needed);
+  if (ids.empty()) return Status::ok();
+  PgArray id_array;
+  for (std::int64_t id : ids) id_array.add_int(id);
+  PgResult chunks;
+  if (Status s = reader_.run("chunks_by_id", PgParams().text(id_array.literal()), chunks); !s) return s;
+
+  std::vector<Candidate> kept;
   std::vector<std::int64_t> times;
-  for (bool done = false; !done;) {
-    PgParams p;
-    p.bytea(query.account);
-    if (query.ip) {
-      p.inet(*query.ip);
-    } else {
-      p.null();
+  for (int row = 0; row < chunks.rows(); ++row) {
+    std::string gateway;
+    if (Status s = gateway_name(chunks.int_at(row, 2), gateway); !s) return s;
+    times.clear();
+    if (!decode_access_times(chunks.int_at(row, 3), chunks.bytes_at(row, 5),
+                             static_cast<std::uint64_t>(chunks.int_at(row, 4)), times)) {
+      return Status::error(fmt::format("ledger access chunk {} is corrupt", chunks.int_at(row, 6)));
     }
-    p.int8(query.access_class ? static_cast<int>(*query.access_class) : -1)
-        .int8(since)
-        .int8(until)
-        .int8(since < std::numeric_limits<std::int64_t>::min() + kPgMaxChunkSpanMs
-                  ? std::numeric_limits<std::int64_t>::min()
-                  : since - kPgMaxChunkSpanMs)
-        .int8(after_first)
-        .int8(after_id)
-        .int8(kChunksPerFetch);
-    PgResult r;
-    if (Status s = reader_.run("account_chunks", p, r); !s) return s;
-    done = r.rows() < kChunksPerFetch;
-    for (int row = 0; row < r.rows(); ++row) {
-      const std::int64_t first_ms = r.int_at(row, 3);
-      if (collector.bound && first_ms > *collector.bound) {
-        done = true;
-        break;
-      }
-      std::string gateway;
-      if (Status s = gateway_name(r.int_at(row, 2), gateway); !s) return s;
-      times.clear();
-      if (!decode_access_times(first_ms, r.bytes_at(row, 5), static_cast<std::uint64_t>(r.int_at(row, 4)), times)) {
-        return Status::error(fmt::format("ledger access chunk {} is corrupt", r.int_at(row, 6)));
-      }
-      const IpAddress address = r.inet_at(row, 0);
-      const auto cls = static_cast<RecordClass>(r.int_at(row, 1));
-      for (std::int64_t t : times) {
-        if (t >= since && t <= until) collector.kept.push_back(Candidate{Access{t, address, cls, gateway}});
-      }
-      if (collector.kept.size() >= 2 * collector.needed) collector.prune();
-      after_first = first_ms;
-      after_id = r.int_at(row, 6);
+    const IpAddress address = chunks.inet_at(row, 0);
+    const auto cls = static_cast<RecordClass>(chunks.int_at(row, 1));
+    for (std::int64_t t : times) {
+      if (t >= since && t <= until) kept.push_back(Candidate{Access{t, address, cls, gateway}});
     }
   }
-  collector.prune();
-  std::vector<Candidate>& kept = collector.kept;
-  std::sort(kept.begin(), kept.end());
+  const std::size_t keep = static_cast<std::size_t>(std::min<std::uint64_t>(needed, kept.size()));
+  std::partial_sort(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(keep), kept.end());
+  kept.resize(keep);
   const std::size_t begin = static_cast<std::size_t>(std::min<std::uint64_t>(skip, kept.size()));
   const std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(skip + query.limit, kept.size()));
   for (std::size_t i = begin; i < end; ++i) page.items.push_back(std::move(kept[i].access));

@@ -92,16 +92,21 @@ std::vector<std::pair<std::string, std::string>> postgres_ledger_statements() {
       {"summary_gateway_names",
        "SELECT sg.summary_id, g.name FROM ledger_summary_gateways AS sg JOIN ledger_gateways AS g "
        "ON g.id = sg.gateway_id WHERE sg.summary_id = ANY($1::bigint[]) ORDER BY sg.summary_id, g.name"},
-      // An account's chunks that may hold accesses in [since, until], in
-      // (first_ms, id) order from a keyset position, a bounded number at a time.
-      {"account_chunks",
-       "SELECT s.ip, s.access_class, c.gateway_id, c.first_ms, c.n, c.times, c.id "
+      // The bounds of an account's chunks that may hold accesses in
+      // [since, until], in first_ms order: small rows, so sorting a long
+      // history is cheap; the times are read by id for the chunks a page needs.
+      {"account_chunk_bounds",
+       "SELECT c.id, c.first_ms, c.last_ms, c.n "
        "FROM ledger_summaries AS s JOIN ledger_access_chunks AS c ON c.summary_id = s.id "
        "WHERE s.account = $1::bytea AND ($2::inet IS NULL OR s.ip = $2::inet) "
        "AND ($3::integer < 0 OR s.access_class = $3::integer) "
        "AND s.last_seen_ms >= $4::bigint AND s.first_seen_ms <= $5::bigint "
        "AND c.first_ms >= $6::bigint AND c.first_ms <= $5::bigint AND c.last_ms >= $4::bigint "
-       "AND (c.first_ms, c.id) > ($7::bigint, $8::bigint) ORDER BY c.first_ms, c.id LIMIT $9::bigint"},
+       "ORDER BY c.first_ms, c.id"},
+      {"chunks_by_id",
+       "SELECT s.ip, s.access_class, c.gateway_id, c.first_ms, c.n, c.times, c.id "
+       "FROM ledger_access_chunks AS c JOIN ledger_summaries AS s ON s.id = c.summary_id "
+       "WHERE c.id = ANY($1::bigint[])"},
       {"delete_old_chunks",
        "WITH d AS (DELETE FROM ledger_access_chunks WHERE last_ms < $1::bigint RETURNING n) "
        "SELECT coalesce(sum(n), 0)::bigint FROM d"},
