@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 procps time                    # time: peak RSS in benchmarks
   openssl                                 # make-pki.sh (test and quickstart certificates)
+  dpkg-dev systemd                        # packaging: dpkg-shlibdeps for cpack, systemd-analyze verify
   iso-codes                               # ISO 3166 codes the special-measures policy is checked against
   libpq-dev postgresql                    # PostgreSQL ledger; tests run their own throwaway server (initdb + pg_ctl)
 )
