@@ -3,8 +3,9 @@
 # defaults. Installs what is needed, builds, makes a private PKI, starts a
 # collector on SQLite, generates a sample gateway capture with the project's
 # traffic generator, replays it through the agent (which attributes every
-# request and ships the records over mutual TLS), and asks the ledger with
-# ipattribctl for an account's IP history.
+# request, geo-resolves it and ships the records over mutual TLS), asks the
+# ledger with ipattribctl for an account's IP history, and shows the alerts
+# the default special-measures policy raised.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ BIN="$BUILD_DIR/bin"
 WORK=var/quickstart
 INGEST_PORT=${IPATTRIB_QUICKSTART_INGEST_PORT:-17443}
 API_PORT=${IPATTRIB_QUICKSTART_API_PORT:-18470}
-rm -rf "$WORK/ledger.sqlite3"* "$WORK/spool"
+rm -rf "$WORK/ledger.sqlite3"* "$WORK/alerts.sqlite3"* "$WORK/alerts.jsonl" "$WORK/spool"
 mkdir -p "$WORK"
 
 echo "== private PKI (CA, collector and agent certificates) in $WORK/pki"
@@ -38,6 +39,13 @@ allowed_agents = ["quickstart-agent"]
 [api]
 listen = "127.0.0.1:$API_PORT"
 token_sha256 = ["$TOKEN_SHA256"]
+[policy]
+path = "config/special-measures.toml"
+[alerts]
+sqlite_path = "$WORK/alerts.sqlite3"
+[[alerts.file]]
+name = "jsonl"
+path = "$WORK/alerts.jsonl"
 TOML
 
 echo "== starting ipattrib-collector (ledger $WORK/ledger.sqlite3, agents on :$INGEST_PORT, API on :$API_PORT)"
@@ -50,8 +58,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# --geo-out: a demo geo database placing the generator's (documentation-range)
+# clients in countries, some under the default policy: 203.0.113.0/24 in IR,
+# 2001:db8:1000::/36 in Crimea (UA-43), 2001:db8:2000::/36 in RU.
 "$BIN/ipattrib-gen" --requests 2000 --seed 7 --out "$WORK/sample.pcap" --truth "$WORK/truth.tsv" \
-  --config-out "$WORK/agent.toml" --keys-out "$WORK/api-keys.tsv"
+  --config-out "$WORK/agent.toml" --keys-out "$WORK/api-keys.tsv" --geo-out "$WORK/demo-geo.mmdb"
 cat >> "$WORK/agent.toml" <<TOML
 
 [agent]
@@ -66,10 +77,7 @@ tls_key = "$WORK/pki/agents/quickstart-agent.key"
 spool_dir = "$WORK/spool"
 TOML
 
-GEO_ARGS=()
-for db in var/geo/*.mmdb; do
-  [ -f "$db" ] && GEO_ARGS+=(--geo-db "$db")
-done
+GEO_ARGS=(--geo-db "$WORK/demo-geo.mmdb")
 
 echo
 echo "== replaying $WORK/sample.pcap through ipattrib-agent (config $WORK/agent.toml)"
@@ -99,6 +107,17 @@ IP=$("$BIN/ipattribctl" account "$ACCOUNT" --format csv | sed -n 2p | cut -d, -f
 echo
 echo "== ipattribctl ip $IP   (the investigator's reverse lookup)"
 "$BIN/ipattribctl" ip "$IP"
+echo
+echo "== ipattribctl alerts   (accesses under the special measures of config/special-measures.toml)"
+delivered=-1  # alerts exist once the agent's batches are acknowledged; delivery to the file follows
+for _ in $(seq 1 50); do
+  sleep 0.2
+  now=$(cat "$WORK/alerts.jsonl" 2>/dev/null | wc -l)
+  [ "$now" -gt 0 ] && [ "$now" -eq "$delivered" ] && break
+  delivered=$now
+done
+"$BIN/ipattribctl" alerts --limit 10
+echo "$(wc -l < "$WORK/alerts.jsonl") alerts delivered to the JSON-lines sink $WORK/alerts.jsonl"
 echo
 echo "collector log: $WORK/collector.log   agent log: $WORK/agent.log   events: $WORK/events.jsonl"
 echo "try: IPATTRIB_URL=$IPATTRIB_URL IPATTRIB_TOKEN=<token> $BIN/ipattribctl export ACCOUNT (the collector stops with this script)"

@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
 
 #include "bench/generator/capture_generator.h"
+#include "bench/generator/demo_geo_db.h"
 
 int main(int argc, char** argv) {
   ipattrib::bench::GeneratorOptions options;
@@ -15,7 +17,17 @@ int main(int argc, char** argv) {
   app.add_option("--seed", options.seed, "random seed; the same seed gives identical files")->capture_default_str();
   auto* keys = app.add_option("--keys-out", options.keys_path, "API-key file for the agent's api_key rule");
   app.add_option("--config-out", options.config_path, "agent TOML config matching the traffic")->needs(keys);
+  std::string geo_path;
+  app.add_option("--geo-out", geo_path,
+                 "also write a demo MaxMind DB placing the generated clients in countries (some under special "
+                 "measures: 203.0.113.0/24 IR, 2001:db8:1000::/36 UA-43, 2001:db8:2000::/36 RU)");
   CLI11_PARSE(app, argc, argv);
+  if (!geo_path.empty()) {
+    if (const ipattrib::Status s = ipattrib::bench::write_demo_geo_db(geo_path); !s) {
+      std::fprintf(stderr, "ipattrib-gen: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
 
   ipattrib::bench::GeneratorSummary summary;
   const ipattrib::Status status = ipattrib::bench::generate_capture(options, summary);
