@@ -156,6 +156,15 @@ Status PostgresServer::launch(const PostgresServerOptions& options) {
   return Status::ok();
 }
 
+Status PostgresServer::restart() {
+  const std::string data = dir_ + "/data";
+  const std::string log = dir_ + "/server.log";
+  if (Status s = run_as_server_user({bin_dir_ + "/pg_ctl", "stop", "-m", "immediate", "-w", "-D", data}, log); !s) {
+    return s;
+  }
+  return run_as_server_user({bin_dir_ + "/pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", log}, log);
+}
+
 void PostgresServer::stop() {
   if (running_) {
     run_as_server_user({bin_dir_ + "/pg_ctl", "stop", "-m", "immediate", "-w", "-D", dir_ + "/data"},

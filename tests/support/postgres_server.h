@@ -43,6 +43,9 @@ class PostgresServer {
   int port() const { return port_; }
   const std::string& directory() const { return dir_; }
 
+  // Stops the server at once (as a crash would) and starts it again on the
+  // same port: clients' connections break and must reconnect.
+  Status restart();
   // Creates the database unless it exists; `name` is [a-z0-9_]+.
   Status ensure_database(const std::string& name);
   // Runs SQL on `database`; the first column of the first row, if any, goes

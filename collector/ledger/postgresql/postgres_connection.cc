@@ -19,6 +19,16 @@ std::uint64_t read_be(const char* p, int n) {
 // would go to stderr unformatted; nothing in them needs an operator.
 void ignore_notice(void*, const PGresult*) {}
 
+// A failure that says nothing about the statement but that the session is
+// gone: libpq's own errors carry no SQLSTATE, and the server says 08xxx
+// (connection exception) or 57P0x (shut down, crashed) when it ends one.
+// libpq may still report CONNECTION_OK until the next call reads the EOF.
+bool session_ended(const char* state) {
+  if (state == nullptr || *state == '\0') return true;
+  const std::string_view s(state);
+  return s.substr(0, 2) == "08" || s == "57P01" || s == "57P02" || s == "57P03";
+}
+
 std::string trimmed(const char* message) {
   std::string m = message != nullptr ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
@@ -127,6 +137,7 @@ Status PostgresConnection::connect(const std::string& conninfo, const std::strin
   const char* keys[] = {"dbname", "fallback_application_name", password.empty() ? nullptr : "password", nullptr};
   const char* values[] = {conninfo.c_str(), "ipattrib-collector", password.c_str(), nullptr};
   PQfinish(conn_);
+  ended_ = false;
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return Status::error("postgresql: out of memory");
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -152,8 +163,9 @@ Status PostgresConnection::prepare_all() {
 }
 
 Status PostgresConnection::ensure_connected() {
-  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return Status::ok();
+  if (!lost()) return Status::ok();
   if (conn_ == nullptr) return connect(conninfo_, password_);
+  ended_ = false;
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
     return Status::error(fmt::format("postgresql: reconnecting: {}", trimmed(PQerrorMessage(conn_))));
@@ -169,6 +181,7 @@ Status PostgresConnection::run(const char* name, const PgParams& params, PgResul
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Status::ok();
   const char* state = result.get() != nullptr ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
   if (sqlstate != nullptr) *sqlstate = state != nullptr ? state : "";
+  ended_ = ended_ || session_ended(state);
   return Status::error(fmt::format("postgresql: {}: {}", name, trimmed(PQerrorMessage(conn_))));
 }
 
@@ -178,6 +191,7 @@ Status PostgresConnection::exec(const char* sql, std::string* sqlstate) {
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Status::ok();
   const char* state = r.get() != nullptr ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
   if (sqlstate != nullptr) *sqlstate = state != nullptr ? state : "";
+  ended_ = ended_ || session_ended(state);
   return Status::error(fmt::format("postgresql: {}", trimmed(PQerrorMessage(conn_))));
 }
 

@@ -106,11 +106,14 @@ class PostgresConnection {
   // Runs SQL without parameters (BEGIN, COMMIT, schema).
   Status exec(const char* sql, std::string* sqlstate = nullptr);
 
+  // True when the server went away; ensure_connected() then reconnects.
+  bool lost() const { return ended_ || conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
   PGconn* raw() const { return conn_; }
 
  private:
   Status prepare_all();
   PGconn* conn_ = nullptr;
+  bool ended_ = false;  // a statement failed because the session ended
   std::string conninfo_;
   std::string password_;
   std::vector<std::pair<std::string, std::string>> statements_;

@@ -45,6 +45,19 @@ class PostgresLedger final : public LedgerStore {
   class WriterLease;
   struct Round;
 
+  // Runs one read on the query connection; if the connection was lost (a
+  // server restart or failover), reconnects and runs it once more.
+  template <typename F>
+  Status read_with_reconnect(F&& read) {
+    std::lock_guard lock(reader_mutex_);
+    Status s = reader_.ensure_connected();
+    if (s) s = read();
+    if (!s && reader_.lost()) {
+      if (Status r = reader_.ensure_connected(); !r) return r;
+      s = read();
+    }
+    return s;
+  }
   PostgresConnection* acquire_writer();
   void release_writer(PostgresConnection* c);
   Status resolve_gateways(PostgresConnection& c, const RecordBatch& batch);

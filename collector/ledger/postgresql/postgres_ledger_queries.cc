@@ -60,12 +60,12 @@ struct Candidate {
 }  // namespace
 
 Status PostgresLedger::account_exists(const std::string& account, bool& exists) {
-  std::lock_guard lock(reader_mutex_);
-  if (Status s = reader_.ensure_connected(); !s) return s;
-  PgResult r;
-  if (Status s = reader_.run("account_exists", PgParams().bytea(account), r); !s) return s;
-  exists = r.rows() > 0;
-  return Status::ok();
+  return read_with_reconnect([&] {
+    PgResult r;
+    if (Status s = reader_.run("account_exists", PgParams().bytea(account), r); !s) return s;
+    exists = r.rows() > 0;
+    return Status::ok();
+  });
 }
 
 // Runs a summary statement asking for limit + 1 rows (to learn whether
@@ -111,9 +111,7 @@ Status PostgresLedger::gateway_name(std::int64_t id, std::string& name) {
 }
 
 Status PostgresLedger::account_ips(const AccountIpsQuery& query, Page<IpSummary>& page) {
-  std::lock_guard lock(reader_mutex_);
-  if (Status s = reader_.ensure_connected(); !s) return s;
-  return account_ips_locked(query, page);
+  return read_with_reconnect([&] { return account_ips_locked(query, page); });
 }
 
 Status PostgresLedger::account_ips_locked(const AccountIpsQuery& query, Page<IpSummary>& page) {
@@ -130,15 +128,13 @@ Status PostgresLedger::account_ips_locked(const AccountIpsQuery& query, Page<IpS
 
 Status PostgresLedger::network_accounts(const NetworkAccountsQuery& query, Page<IpSummary>& page) {
   if (!query.network.network.is_set()) return Status::error("network query without an address");
-  std::lock_guard lock(reader_mutex_);
-  if (Status s = reader_.ensure_connected(); !s) return s;
   PgParams p;
   p.inet(query.network)
       .int8(query.range.since_ms)
       .int8(query.range.until_ms)
       .int8(static_cast<std::int64_t>(query.limit) + 1)
       .int8(clamp_offset(query.offset));
-  return read_summaries("network_accounts", p, query.limit, page);
+  return read_with_reconnect([&] { return read_summaries("network_accounts", p, query.limit, page); });
 }
 
 // Pages through the summaries by key, holding the reader lock for one page
@@ -149,13 +145,13 @@ Status PostgresLedger::scan_summaries(const std::function<bool(const IpSummary&)
   std::optional<IpSummary> last;
   for (;;) {
     Page<IpSummary> page;
-    {
-      std::lock_guard lock(reader_mutex_);
-      if (Status s = reader_.ensure_connected(); !s) return s;
-      PgParams p;
-      if (last) p.bytea(last->account).inet(last->ip).int8(static_cast<int>(last->access_class));
-      p.int8(kPageSize + 1);
-      if (Status s = read_summaries(last ? "scan_next" : "scan_first", p, kPageSize, page); !s) return s;
+    PgParams p;
+    if (last) p.bytea(last->account).inet(last->ip).int8(static_cast<int>(last->access_class));
+    p.int8(kPageSize + 1);
+    if (Status s =
+            read_with_reconnect([&] { return read_summaries(last ? "scan_next" : "scan_first", p, kPageSize, page); });
+        !s) {
+      return s;
     }
     for (const IpSummary& summary : page.items) {
       if (!visit(summary)) return Status::ok();
@@ -166,9 +162,7 @@ Status PostgresLedger::scan_summaries(const std::function<bool(const IpSummary&)
 }
 
 Status PostgresLedger::account_accesses(const AccountAccessesQuery& query, AccessPage& page) {
-  std::lock_guard lock(reader_mutex_);
-  if (Status s = reader_.ensure_connected(); !s) return s;
-  return account_accesses_locked(query, page);
+  return read_with_reconnect([&] { return account_accesses_locked(query, page); });
 }
 
 // Chooses the chunks a page needs without reading their times: in first_ms
@@ -263,14 +257,14 @@ Status PostgresLedger::account_accesses_locked(const AccountAccessesQuery& query
 // One read-only REPEATABLE READ transaction: the summaries and accesses
 // come from one snapshot even while batches commit.
 Status PostgresLedger::export_account(const std::string& account, AccountExport& out) {
-  out = AccountExport{};
-  std::lock_guard lock(reader_mutex_);
-  if (Status s = reader_.ensure_connected(); !s) return s;
-  if (Status s = reader_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
-  Status s = export_account_locked(account, out);
-  reader_.exec(s ? "COMMIT" : "ROLLBACK");
-  if (!s) out = AccountExport{};
-  return s;
+  return read_with_reconnect([&] {
+    out = AccountExport{};
+    if (Status s = reader_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
+    Status s = export_account_locked(account, out);
+    reader_.exec(s ? "COMMIT" : "ROLLBACK");
+    if (!s) out = AccountExport{};
+    return s;
+  });
 }
 
 Status PostgresLedger::export_account_locked(const std::string& account, AccountExport& out) {

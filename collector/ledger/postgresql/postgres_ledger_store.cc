@@ -113,12 +113,12 @@ void PostgresLedger::release_writer(PostgresConnection* c) {
 }
 
 Status PostgresLedger::highest_sequence(const std::string& agent_id, std::uint64_t& sequence) {
-  std::lock_guard lock(reader_mutex_);
-  if (Status s = reader_.ensure_connected(); !s) return s;
-  PgResult r;
-  if (Status s = reader_.run("select_sequence", PgParams().bytea(agent_id), r); !s) return s;
-  sequence = r.rows() > 0 ? static_cast<std::uint64_t>(r.int_at(0, 0)) : 0;
-  return Status::ok();
+  return read_with_reconnect([&] {
+    PgResult r;
+    if (Status s = reader_.run("select_sequence", PgParams().bytea(agent_id), r); !s) return s;
+    sequence = r.rows() > 0 ? static_cast<std::uint64_t>(r.int_at(0, 0)) : 0;
+    return Status::ok();
+  });
 }
 
 // Gateway ids are created outside the batch's transaction (committed at
@@ -158,13 +158,18 @@ Status PostgresLedger::apply_batch(const RecordBatch& batch, ApplyResult& result
     if (s = c.ensure_connected(); !s) return s;
     if (s = resolve_gateways(c, batch); !s) return s;
     std::string sqlstate;
-    if (s = c.exec("BEGIN"); !s) return s;
+    if (s = c.exec("BEGIN"); !s) {
+      if (c.lost()) continue;  // the server went away since the last use: reconnect
+      return s;
+    }
     s = apply_once(c, batch, result, sqlstate);
     if (s) s = c.exec("COMMIT", &sqlstate);
     if (s) return s;
     c.exec("ROLLBACK");
     result = ApplyResult{};
-    if (!is_retryable_sqlstate(sqlstate)) break;
+    // A lost connection (server restart, failover) is retried on a new one:
+    // if the lost COMMIT did happen, the retry finds the batch a duplicate.
+    if (!is_retryable_sqlstate(sqlstate) && !c.lost()) break;
   }
   return s;
 }
@@ -345,13 +350,16 @@ Status PostgresLedger::apply_retention(std::int64_t cutoff_ms, RetentionResult& 
     result = RetentionResult{};
     if (s = c.ensure_connected(); !s) return s;
     std::string sqlstate;
-    if (s = c.exec("BEGIN"); !s) return s;
+    if (s = c.exec("BEGIN"); !s) {
+      if (c.lost()) continue;  // the server went away since the last use: reconnect
+      return s;
+    }
     s = retention_once(c, cutoff_ms, result, sqlstate);
     if (s) s = c.exec("COMMIT", &sqlstate);
     if (s) return s;
     c.exec("ROLLBACK");
     result = RetentionResult{};
-    if (!is_retryable_sqlstate(sqlstate)) break;
+    if (!is_retryable_sqlstate(sqlstate) && !c.lost()) break;
   }
   return s;
 }

@@ -288,6 +288,39 @@ TEST_F(PostgresLedgerStoreTest, CidrLookupsEqualBruteForceForV4AndV6) {
   EXPECT_NE(plan.find("ledger_summaries_by_ip"), std::string::npos) << plan;
 }
 
+// A database restart (crash, failover) breaks every connection; the store
+// reconnects on the next call instead of failing until the collector
+// restarts. Its own server, so other tests keep theirs.
+TEST(PostgresLedgerRestartTest, StoreReconnectsAfterTheServerRestarts) {
+  std::unique_ptr<PostgresServer> server;
+  if (Status s = PostgresServer::start({}, server); !s)
+    GTEST_SKIP() << "skipped: no PostgreSQL server: " << s.message();
+  ASSERT_TRUE(server->ensure_database("restart"));
+  PostgresLedgerOptions options;
+  options.conninfo = server->conninfo("restart");
+  options.write_connections = 1;
+  std::unique_ptr<LedgerStore> store;
+  ASSERT_TRUE(open_postgres_ledger_store(options, store));
+  ApplyResult r;
+  ASSERT_TRUE(store->apply_batch(batch("a", 1, {record("x", "192.0.2.1", {1})}), r));
+  bool exists = false;
+  ASSERT_TRUE(store->account_exists("x", exists));
+
+  ASSERT_TRUE(server->restart());
+  Status applied = store->apply_batch(batch("a", 2, {record("x", "192.0.2.1", {2})}), r);
+  EXPECT_TRUE(applied) << applied.message();
+  EXPECT_FALSE(r.duplicate);
+  Status read = store->account_exists("x", exists);
+  EXPECT_TRUE(read) << read.message();
+  EXPECT_TRUE(exists);
+  std::uint64_t highest = 0;
+  ASSERT_TRUE(store->highest_sequence("a", highest));
+  EXPECT_EQ(highest, 2u);
+  AccountExport out;
+  ASSERT_TRUE(store->export_account("x", out));
+  EXPECT_EQ(out.accesses.size(), 2u);
+}
+
 // The password reaches the server from postgresql_password_file (scram over
 // TCP), and a wrong one fails without appearing in the error.
 TEST_F(PostgresLedgerStoreTest, PasswordComesFromTheFileAndIsNeverInErrors) {
