@@ -57,7 +57,7 @@ Fields alert_fields(const json& a) {
           {"country", text_of(geo, "country")},
           {"registered country", text_of(geo, "registered_country")},
           {"subdivision", text_of(geo, "subdivision")},
-          {"asn", asn == "0" ? "" : asn + " " + text_of(geo, "as_org")},
+          {"asn", asn.empty() || asn == "0" ? "" : asn + " " + text_of(geo, "as_org")},
           {"anonymizers", text_of(geo, "anonymizers") == "[]" ? "" : text_of(geo, "anonymizers")},
           {"gateway", text_of(a, "gateway")},
           {"first access", text_of(a, "first_access")},

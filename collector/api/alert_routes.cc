@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "collector/alerts/alert_json.h"
+#include "collector/api/request_body.h"
 #include "collector/api/request_params.h"
 
 namespace ipattrib::collector {
@@ -58,52 +59,6 @@ bool read_alert_filters(const httplib::Request& req, std::uint32_t max_page, Ale
   if (req.has_param("before") && !parse_id(req.get_param_value("before"), q.before_id)) {
     error = "before must be an alert id (a positive integer)";
     return false;
-  }
-  return true;
-}
-
-// The JSON object body of a POST; an empty body is an empty object.
-bool read_body(const httplib::Request& req, nlohmann::json& body, std::string& error) {
-  if (req.body.size() > AlertRoutes::kMaxBodyBytes) {
-    error = "request body is too large";
-    return false;
-  }
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
-    body = nlohmann::json::object();
-    return true;
-  }
-  body = nlohmann::json::parse(req.body, nullptr, false);
-  if (!body.is_object()) {
-    error = "request body must be a JSON object";
-    return false;
-  }
-  return true;
-}
-
-// body[key] as a string of at most max_bytes; absent leaves value as it is.
-bool read_string(const nlohmann::json& body, const char* key, std::size_t max_bytes, std::string& value,
-                 std::string& error) {
-  if (!body.contains(key)) return true;
-  if (!body[key].is_string()) {
-    error = std::string(key) + " must be a string";
-    return false;
-  }
-  value = body[key].get<std::string>();
-  if (value.size() > max_bytes) {
-    error = std::string(key) + " is longer than " + std::to_string(max_bytes) + " bytes";
-    return false;
-  }
-  return true;
-}
-
-bool only_keys(const nlohmann::json& body, std::initializer_list<std::string_view> known, std::string& error) {
-  for (const auto& [key, value] : body.items()) {
-    bool ok = false;
-    for (std::string_view k : known) ok |= key == k;
-    if (!ok) {
-      error = "unknown field " + key;
-      return false;
-    }
   }
   return true;
 }
@@ -217,8 +172,8 @@ void AlertRoutes::change_state(const std::string& id_text, AlertState target, co
   std::int64_t id = 0;
   nlohmann::json body;
   std::string by, note, error;
-  if (!only_params(req, {}, error) || !read_body(req, body, error) || !only_keys(body, {"by", "note"}, error) ||
-      !read_string(body, "by", kMaxByLength, by, error) || !read_string(body, "note", kMaxNoteLength, note, error)) {
+  if (!only_params(req, {}, error) || !read_json_body(req, body, error) || !only_fields(body, {"by", "note"}, error) ||
+      !read_string_field(body, "by", kMaxByLength, by, error) || !read_string_field(body, "note", kMaxNoteLength, note, error)) {
     reply.error(400, error);
     return;
   }
@@ -267,8 +222,8 @@ void AlertRoutes::measures(ApiReply& reply) {
 void AlertRoutes::scan(const httplib::Request& req, ApiReply& reply) {
   nlohmann::json body;
   std::string measure, error;
-  if (!only_params(req, {}, error) || !read_body(req, body, error) || !only_keys(body, {"measure"}, error) ||
-      !read_string(body, "measure", kMaxByLength, measure, error)) {
+  if (!only_params(req, {}, error) || !read_json_body(req, body, error) || !only_fields(body, {"measure"}, error) ||
+      !read_string_field(body, "measure", kMaxByLength, measure, error)) {
     reply.error(400, error);
     return;
   }

@@ -48,7 +48,6 @@ class AlertRoutes {
  public:
   static constexpr std::size_t kMaxByLength = 128;     // bytes of "by"
   static constexpr std::size_t kMaxNoteLength = 4096;  // bytes of "note"
-  static constexpr std::size_t kMaxBodyBytes = 16384;
 
   explicit AlertRoutes(std::uint32_t max_page) : max_page_(max_page) {}
 

@@ -1,6 +1,6 @@
 // make_api_server: the httplib server the query API is served by — HTTPS
 // (httplib::SSLServer) when [api] tls_cert/tls_key are set, plain HTTP
-// otherwise.
+// otherwise; request bodies above kMaxRequestBodyBytes are refused (413).
 #pragma once
 
 #include <httplib.h>

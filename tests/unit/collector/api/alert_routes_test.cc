@@ -12,6 +12,7 @@
 #include <set>
 
 #include "collector/api/query_api.h"
+#include "collector/api/request_body.h"
 #include "tests/unit/collector/api/alert_test_data.h"
 #include "tests/unit/collector/api/api_test_server.h"
 
@@ -207,6 +208,8 @@ TEST_F(AlertRoutesTest, StateChangesCheckTheirInput) {
     EXPECT_EQ(post_json(path + "/ack", body, 400)["error"], message) << body;
   }
   EXPECT_EQ(post_json(path + "/ack?x=1", R"({"by": "a"})", 400)["error"], "unknown parameter");
+  // Refused before it is buffered, above the limit of every POST body.
+  EXPECT_EQ(server_->post(path + "/ack", std::string(kMaxRequestBodyBytes + 1, ' ')).first, 413);
   EXPECT_EQ(post_json("/v1/alerts/999999/ack", R"({"by": "a"})", 404)["error"], "unknown alert");
   EXPECT_EQ(post_json("/v1/alerts/abc/resolve", R"({"by": "a"})", 400)["error"], "alert id must be a positive integer");
   EXPECT_EQ(get_json(path + "/ack", 405)["error"], "use POST");
