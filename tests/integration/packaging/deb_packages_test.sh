@@ -25,7 +25,9 @@ for tool in dpkg dpkg-deb dpkg-shlibdeps cpack flock; do
 done
 
 # One run at a time on this machine, whichever build dir it comes from.
-exec 9>/run/lock/ipattrib-deb-packages-test.lock
+lock_dir=/run/lock
+[[ -d $lock_dir ]] || lock_dir=/tmp
+exec 9>"$lock_dir/ipattrib-deb-packages-test.lock"
 flock -w 900 9 || { echo "FAIL: another deb_packages test held the lock for 15 minutes" >&2; exit 1; }
 
 for p in "${packages[@]}"; do
