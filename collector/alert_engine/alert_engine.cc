@@ -45,7 +45,11 @@ Status AlertEngine::on_committed(const RecordBatch& batch) {
   if (auto evaluator = policy()) {
     for (const AttributionRecord& record : batch.records) evaluator->evaluate(record, hits);
   }
-  // Recorded even without hits: the watermark says this batch is done.
+  bump(batches_evaluated_);
+  // Nothing to record: skipping the alert store's commit saves an fsync per
+  // batch. Its watermark then lags, which only means a retransmission of
+  // this batch (never needed: the ledger has it) would be evaluated again.
+  if (hits.empty()) return Status::ok();
   RecordHitsResult result;
   Status s = alerts_.record_hits(batch.agent_id, batch.sequence, hits, now_ms(), settings_.dedup_window_ms,
                                  settings_.sinks, result);
@@ -53,7 +57,6 @@ Status AlertEngine::on_committed(const RecordBatch& batch) {
     bump(evaluation_failures_);
     return s;
   }
-  bump(batches_evaluated_);
   if (result.already_evaluated) return Status::ok();
   bump(hits_, hits.size());
   bump(alerts_created_, result.alerts_created);

@@ -1,7 +1,8 @@
 // AlertEngine: the special-measures step of ingest. Every batch the ledger
 // commits is evaluated against the policy in force and its hits recorded in
-// the AlertStore exactly once (the store's per-agent watermark makes a
-// retransmission after a crash re-evaluate what was lost, never twice). A
+// the AlertStore exactly once (the store's per-agent watermark, advanced
+// with every batch that had hits, makes a retransmission after a crash
+// re-evaluate what was lost, never twice). A
 // policy reload swaps the evaluator; a retroactive scan then raises alerts
 // for what the ledger already holds under new or changed measures.
 #pragma once

@@ -143,12 +143,12 @@ TEST_F(AlertEngineTest, HitsBecomeOneAlertPerMeasureAccountIpAndABatchIsEvaluate
   EXPECT_EQ(alerts[0].suppressed_hits, 1u);
 }
 
-TEST_F(AlertEngineTest, WithoutAPolicyNothingIsRaisedButBatchesAreMarkedHandled) {
+TEST_F(AlertEngineTest, WithoutAPolicyNothingIsRaisedOrWritten) {
   ingest(batch(1, {record("acct-a", "192.0.2.1", "IR", kT0)}));
   EXPECT_TRUE(all_alerts().empty());
   std::uint64_t handled = 0;
   ASSERT_TRUE(engine_->handled_sequence("agent-1", handled));
-  EXPECT_EQ(handled, 1u);
+  EXPECT_EQ(handled, 0u);  // no hits, no alert-store commit
   ScanSummary summary;
   EXPECT_FALSE(engine_->scan({}, summary));  // nothing to scan against
 }
