@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "collector/api/api_server.h"
 #include "collector/api/query_api.h"
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
 
@@ -88,13 +89,18 @@ int run(const std::string& path) {
   ApiConfig config;
   config.token_sha256 = {kTokenSha256};
   QueryApi api(*store, config);
-  httplib::Server server;
-  api.register_routes(server);
-  const int port = server.bind_to_any_port("127.0.0.1");
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::unique_ptr<httplib::Server> server;
+  if (Status s = make_api_server(config, server); !s) {  // the collector's own server settings
+    fmt::print(stderr, "{}\n", s.message());
+    return 1;
+  }
+  api.register_routes(*server);
+  const int port = server->bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server->listen_after_bind(); });
+  while (!server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   httplib::Client client("127.0.0.1", port);
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
   client.set_bearer_token_auth(kToken);
 
   auto over_http = [&](const std::string& target) {
@@ -150,7 +156,7 @@ int run(const std::string& path) {
     fmt::print("  {:<40} p50 {:>6.0f} p99 {:>6.0f} us   p50 {:>6.0f} p99 {:>6.0f} us\n", c.name, direct.p50_us,
                direct.p99_us, http.p50_us, http.p99_us);
   }
-  server.stop();
+  server->stop();
   thread.join();
   return 0;
 }
