@@ -54,6 +54,9 @@ class WebhookSink final : public AlertSink {
     client_.set_read_timeout(timeout);
     client_.set_write_timeout(timeout);
     client_.set_keep_alive(true);
+    // On a kept-alive connection Nagle holds each POST's body behind the
+    // previous answer's delayed ACK: ~40 ms per alert, ~25 alerts/s.
+    client_.set_tcp_nodelay(true);
     if (!config.ca_file.empty()) client_.set_ca_cert_path(config.ca_file.c_str());
     client_.enable_server_certificate_verification(true);
   }
