@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <set>
 
 namespace ipattrib::collector {
 namespace {
@@ -74,7 +75,23 @@ Status AlertEngine::scan(const std::vector<std::string>& measure_ids, ScanSummar
   RetroactiveScan scan(ledger_, *evaluator);
   RetroactiveScanRequest request;
   request.measure_ids = measure_ids;
-  auto record = [&](std::vector<AlertHit>& hits) {
+  // A (measure, account, ip) alerted before the scan had its accesses
+  // counted as they arrived: the scan must not count them again. Keys the
+  // scan itself raised keep folding (their other access class, say).
+  std::set<std::string> raised_by_scan;
+  auto record = [&](std::vector<AlertHit>& found) {
+    std::vector<AlertHit> hits;
+    for (AlertHit& hit : found) {
+      const std::string key = hit.measure_id + '\n' + hit.account + '\n' + hit.ip.to_string();
+      bool alerted = false;
+      if (!raised_by_scan.contains(key)) {
+        if (Status s = has_alert(hit, alerted); !s) return s;
+        if (alerted) continue;
+        raised_by_scan.insert(key);
+      }
+      hits.push_back(std::move(hit));
+    }
+    if (hits.empty()) return Status::ok();
     RecordHitsResult result;
     Status s = alerts_.record_hits("", 0, hits, now_ms(), settings_.dedup_window_ms, settings_.sinks, result);
     summary.alerts_created += result.alerts_created;
@@ -87,6 +104,27 @@ Status AlertEngine::scan(const std::vector<std::string>& measure_ids, ScanSummar
   bump(scan_alerts_created_, summary.alerts_created);
   if (!s) bump(scan_failures_);
   return s;
+}
+
+Status AlertEngine::has_alert(const AlertHit& hit, bool& alerted) {
+  AlertQuery query;
+  query.measure_id = hit.measure_id;
+  query.account = hit.account;
+  query.limit = 1000;
+  alerted = false;
+  for (;;) {
+    std::vector<Alert> page;
+    bool more = false;
+    if (Status s = alerts_.list_alerts(query, page, more); !s) return s;
+    for (const Alert& alert : page) {
+      if (alert.first_hit.ip == hit.ip) {
+        alerted = true;
+        return Status::ok();
+      }
+    }
+    if (!more || page.empty()) return Status::ok();
+    query.before_id = page.back().id;
+  }
 }
 
 bool AlertEngine::start_scan(const std::vector<std::string>& measure_ids) {

@@ -54,7 +54,9 @@ class AlertEngine : public CommittedBatchObserver {
   Status on_committed(const RecordBatch& batch) override;
 
   // Scans the ledger under the policy in force, for `measure_ids` (empty:
-  // every measure), and records what it finds; blocks until done.
+  // every measure), and records what it finds — only for (measure, account,
+  // ip) that have no alert yet, so no access is counted twice; blocks until
+  // done.
   Status scan(const std::vector<std::string>& measure_ids, ScanSummary& summary);
   // Same on a background thread; false when one is still running. The
   // outcome is logged and counted.
@@ -64,7 +66,8 @@ class AlertEngine : public CommittedBatchObserver {
   void report(StatsSink& sink) const;
 
  private:
-  void join_finished_scan();
+  // Whether an alert of hit's (measure, account, ip) exists, in any state.
+  Status has_alert(const AlertHit& hit, bool& alerted);
 
   LedgerStore& ledger_;
   AlertStore& alerts_;

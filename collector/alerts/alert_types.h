@@ -45,8 +45,9 @@ std::string_view alert_state_name(AlertState state);  // "open", "acknowledged",
 bool parse_alert_state(std::string_view text, AlertState& state);
 
 // Hits of one (measure, account, ip) within the dedup window, as one alert.
-// The first hit's fields are kept; count and last_access_ms grow with every
-// later hit, suppressed_hits counts the hits folded in after the first.
+// The first hit's fields are kept, except that first_hit.first_access_ms
+// becomes the earliest of all folded hits; count and last_access_ms grow with
+// every later hit, suppressed_hits counts the hits folded in after the first.
 struct Alert {
   std::int64_t id = 0;  // assigned by the store, > 0
   AlertHit first_hit;

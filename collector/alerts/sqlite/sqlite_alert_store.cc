@@ -97,7 +97,8 @@ Status SqliteAlerts::prepare_statements(Connection& connection) {
        "AND created_ms > ?5 ORDER BY created_ms DESC, id DESC LIMIT 1"},
       {&st.fold_hit,
        "UPDATE alerts SET access_count = access_count + ?2, last_access_ms = max(last_access_ms, ?3), "
-       "suppressed_hits = suppressed_hits + 1, updated_ms = ?4 WHERE id = ?1"},
+       "first_access_ms = min(first_access_ms, ?5), suppressed_hits = suppressed_hits + 1, updated_ms = ?4 "
+       "WHERE id = ?1"},
       {&st.insert_alert,
        "INSERT INTO alerts (measure_id, measure_title, severity, reason, account, ip, ip_family, access_class, "
        "country, registered_country, subdivision, asn, as_org, anonymizer_flags, db_build_epoch, gateway, "
@@ -196,7 +197,7 @@ Status SqliteAlerts::record_hit(const AlertHit& hit, std::int64_t now_ms, std::i
 
   if (existing != 0) {
     st.fold_hit.bind_int(1, existing).bind_int(2, static_cast<std::int64_t>(hit.count));
-    st.fold_hit.bind_int(3, hit.last_access_ms).bind_int(4, now_ms);
+    st.fold_hit.bind_int(3, hit.last_access_ms).bind_int(4, now_ms).bind_int(5, hit.first_access_ms);
     if (Status f = st.fold_hit.run(); !f) return f;
     ++result.hits_suppressed;
     return Status::ok();

@@ -154,6 +154,17 @@ TEST_P(AlertStoreTest, HitsInsideTheWindowFoldIntoOneAlertWithAGrowingCount) {
   EXPECT_EQ(depth("hook"), 1u) << "a folded hit is not delivered again";
 }
 
+TEST_P(AlertStoreTest, AnEarlierHitFoldedInMovesFirstAccessEarlier) {
+  const std::int64_t id = record("a", 1, {hit("m1", "alice", "192.0.2.1", kT0 + 500, 1)}).created_ids.at(0);
+  AlertHit earlier = hit("m1", "alice", "192.0.2.1", kT0 + 100, 1);  // e.g. the other access class of one batch
+  earlier.last_access_ms = kT0 + 100;
+  record("a", 2, {earlier});
+  const Alert a = get(id);
+  EXPECT_EQ(a.first_hit.first_access_ms, kT0 + 100);
+  EXPECT_EQ(a.count, 2u);
+  EXPECT_EQ(a.first_hit.gateway, hit("m1", "alice", "192.0.2.1", kT0 + 500, 1).gateway);
+}
+
 TEST_P(AlertStoreTest, HitAtOrAfterTheWindowEndRaisesANewAlert) {
   const std::int64_t first = record("a", 1, {hit("m1", "alice", "192.0.2.1")}).created_ids.at(0);
   const RecordHitsResult r = record("a", 2, {hit("m1", "alice", "192.0.2.1")}, kT0 + kHour);
