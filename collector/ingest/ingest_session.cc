@@ -129,7 +129,7 @@ IngestSession::Next IngestSession::on_hello(const wire::Frame& frame) {
                hello.software_version, highest_committed_, hello.lowest_unacked_sequence,
                hello.highest_unacked_sequence);
   out_.clear();
-  wire::HelloAck ack{highest_committed_, settings_.limits.max_frame_bytes, kSoftwareVersion};
+  wire::HelloAck ack{forgettable_sequence(hello), settings_.limits.max_frame_bytes, kSoftwareVersion};
   if (Status s = wire::encode_hello_ack(ack, out_, settings_.limits); !s) {
     return refuse(wire::WireErrorCode::kInternal, s.message(), counters_.protocol_errors);
   }
@@ -138,6 +138,19 @@ IngestSession::Next IngestSession::on_hello(const wire::Frame& frame) {
     return Next::kClose;
   }
   return Next::kContinue;
+}
+
+std::uint64_t IngestSession::forgettable_sequence(const wire::Hello& hello) const {
+  // The agent drops what it holds up to the value HELLO_ACK reports. Batches
+  // the ledger committed but the observer has not handled (a crash between
+  // the two commits) must come back, so the value stops below them — but
+  // only when the agent still holds them: an agent whose spool is empty or
+  // was lost must not reuse sequences the ledger already has.
+  if (highest_observed_ >= highest_committed_ || hello.lowest_unacked_sequence == 0 ||
+      hello.lowest_unacked_sequence > highest_committed_) {
+    return highest_committed_;
+  }
+  return std::max(highest_observed_, hello.lowest_unacked_sequence - 1);
 }
 
 IngestSession::Next IngestSession::on_batch(const wire::Frame& frame) {

@@ -16,6 +16,7 @@
 #include "collector/ledger/ledger_store.h"
 #include "common/tls/frame_stream.h"
 #include "ipattrib/attribution_record.h"
+#include "ipattrib/wire/control_messages.h"
 #include "ipattrib/wire/frame.h"
 #include "ipattrib/wire/wire_limits.h"
 
@@ -49,6 +50,8 @@ class IngestSession {
   bool read_frame(wire::Frame& frame);
   Next on_hello(const wire::Frame& frame);
   Next on_batch(const wire::Frame& frame);
+  // What HELLO_ACK reports as committed (docs/protocol.md 4.2).
+  std::uint64_t forgettable_sequence(const wire::Hello& hello) const;
   // Commits the decoded batch_ to the ledger unless it already holds it.
   Next commit_to_ledger(std::uint64_t sequence);
   // Runs the observer on batch_ unless it has handled it.

@@ -51,9 +51,9 @@ class RawAgent {
   bool ok() const { return frames_ != nullptr; }
 
   bool send(const std::vector<std::uint8_t>& bytes) { return ok() && frames_->write(bytes, kTimeoutMs); }
-  bool hello(const std::string& agent_id) {
+  bool hello(const std::string& agent_id, std::uint64_t lowest_unacked = 0, std::uint64_t highest_unacked = 0) {
     std::vector<std::uint8_t> out;
-    return wire::encode_hello({agent_id, "gw-1", "test", 0, 0}, out) && send(out);
+    return wire::encode_hello({agent_id, "gw-1", "test", lowest_unacked, highest_unacked}, out) && send(out);
   }
   // The next frame, or nullopt if the connection ended instead.
   std::optional<wire::Frame> next() {
@@ -382,6 +382,39 @@ TEST_F(IngestServerTest, BatchCommittedButNotObservedIsNotAckedAndTheRetransmiss
   RawAgent third = agent("agent-2");
   ASSERT_TRUE(third.hello("agent-2"));
   EXPECT_EQ(third.hello_ack(), 0u);
+}
+
+// The agent holds batch 1 unacknowledged after the collector committed it
+// but crashed before evaluating it: HELLO_ACK must not let the agent drop it.
+TEST_F(IngestServerTest, HelloAckKeepsCommittedButUnobservedBatchesTheAgentHolds) {
+  RecordingObserver observer;
+  server_ = std::make_unique<IngestServer>(config_, *store_);
+  server_->set_committed_batch_observer(&observer);
+  ASSERT_TRUE(server_->start());
+  observer.failing = true;
+  {
+    RawAgent a = agent("agent-1");
+    ASSERT_TRUE(a.hello("agent-1"));
+    EXPECT_EQ(a.hello_ack(), 0u);
+    ASSERT_TRUE(a.send(numbered_frame("agent-1", 1)));
+    ASSERT_TRUE(a.send(numbered_frame("agent-1", 2)));
+    EXPECT_EQ(a.error_then_closed(), WireErrorCode::kInternal);
+  }
+  std::uint64_t committed = 0;
+  ASSERT_TRUE(store_->highest_sequence("agent-1", committed));
+  EXPECT_EQ(committed, 1u);  // batch 1 in the ledger, not observed; batch 2 never read
+  observer.failing = false;
+  RawAgent holding = agent("agent-1");
+  ASSERT_TRUE(holding.hello("agent-1", 1, 2));
+  EXPECT_EQ(holding.hello_ack(), 0u);  // resend 1 (and 2)
+  ASSERT_TRUE(holding.send(numbered_frame("agent-1", 1)));
+  EXPECT_EQ(holding.ack(), 1u);
+  EXPECT_EQ(observer.seen, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(ledger_accesses(*store_, 1), 3u);
+
+  RawAgent empty_spool = agent("agent-2");  // holds nothing: the ledger's value, never lower
+  ASSERT_TRUE(empty_spool.hello("agent-2"));
+  EXPECT_EQ(empty_spool.hello_ack(), 0u);
 }
 
 }  // namespace
