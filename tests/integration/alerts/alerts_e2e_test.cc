@@ -315,14 +315,9 @@ TEST_F(AlertsE2eTest, SanctionedAccessesRaiseOneAlertEachDeliveredToEverySinkAnd
 // it restarts on the same files. The ledger holds every access once, every
 // alert exists once with its exact count, and the restarted collector
 // delivers what the killed one owed.
-// DISABLED until the collector's HELLO_ACK stops claiming batches the alert
-// store has not screened: IngestSession::on_hello answers with the ledger's
-// highest sequence although the alert store's watermark (highest_observed_)
-// can be lower after a kill between the two commits; the agent then drops
-// that batch from its spool and its hits are never screened (seen here: the
-// four accesses of one 10 ms batch missing from the alerts, the ledger
-// complete). Answering min(ledger, alert store) makes the agent resend it.
-TEST_F(AlertsE2eTest, DISABLED_CollectorKilledMidStreamLosesAndDuplicatesNoAlertAndResumesTheOutbox) {
+// (A kill between the ledger's and the alert store's commits once lost an
+// alert here: HELLO_ACK now keeps such batches in the agent's spool.)
+TEST_F(AlertsE2eTest, CollectorKilledMidStreamLosesAndDuplicatesNoAlertAndResumesTheOutbox) {
   WebhookReceiver webhook(0);
   webhook.set_down(true);
   write_collector_config(webhook.port());
@@ -390,12 +385,9 @@ TEST_F(AlertsE2eTest, DISABLED_CollectorKilledMidStreamLosesAndDuplicatesNoAlert
 // watch reloads it and the retroactive scan raises alerts for the accesses
 // already in the ledger, once; a later SIGHUP with nothing changed raises
 // nothing more, and the other measures' alerts are untouched.
-// DISABLED until an alert's first_access is the earliest of its hits: the
-// scan makes one hit per (account, ip, class) summary, and when the admin
-// summary's access is earlier than the access summary's scanned first, the
-// fold (SqliteAlertStore's fold_hit) keeps the later one (e.g. acct-0791
-// 100.73.221.18: PATCH at .113, GET at .158, alert says .158).
-TEST_F(AlertsE2eTest, DISABLED_MeasureAddedAtRuntimeRaisesAlertsForPastAccessesOnce) {
+// (The scan makes one hit per (account, ip, class) summary; folding them
+// keeps the earliest first_access.)
+TEST_F(AlertsE2eTest, MeasureAddedAtRuntimeRaisesAlertsForPastAccessesOnce) {
   WebhookReceiver webhook(0);
   std::ofstream(policy_path_, std::ios::trunc) << policy_without(default_policy_, kRussiaMeasure);
   ASSERT_EQ(read_file(policy_path_).find(kRussiaMeasure), std::string::npos);
@@ -439,11 +431,7 @@ TEST_F(AlertsE2eTest, DISABLED_MeasureAddedAtRuntimeRaisesAlertsForPastAccessesO
 // A retroactive scan of a measure already in force (`ipattribctl scan
 // --measure ID`, or a reload that changes the measure) finds accesses whose
 // hits are already in the alerts: it must not count them again.
-// DISABLED until the scan skips what was already recorded: today every
-// scanned hit folds into the open alert and adds its count again (1 -> 2
-// after one rescan; `retroactive scan ... done: 267 hits, 0 alerts raised,
-// 267 folded into open alerts`).
-TEST_F(AlertsE2eTest, DISABLED_RescanningAMeasureInForceCountsNoAccessTwice) {
+TEST_F(AlertsE2eTest, RescanningAMeasureInForceCountsNoAccessTwice) {
   WebhookReceiver webhook(0);
   write_collector_config(webhook.port());
   generate(3000, 24, 1000);
