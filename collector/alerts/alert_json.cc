@@ -36,6 +36,7 @@ nlohmann::json alert_to_json(const Alert& alert) {
   j["last_access"] = format_rfc3339_ms(alert.last_access_ms);
   j["count"] = alert.count;
   j["suppressed_hits"] = alert.suppressed_hits;
+  j["retroactive"] = alert.retroactive;
   j["created"] = format_rfc3339_ms(alert.created_ms);
   j["updated"] = format_rfc3339_ms(alert.updated_ms);
   j["state"] = alert_state_name(alert.state);

@@ -23,7 +23,7 @@ class AlertStore {
   // (count, last_access_ms, suppressed_hits grow); otherwise a new open
   // alert is created and one outbox entry per name in `sinks` is queued.
   // agent_id "" with sequence 0 is a retroactive scan: never "already
-  // evaluated". An empty `hits` still records the (agent, sequence).
+  // evaluated", and the alerts it creates are marked retroactive. An empty `hits` still records the (agent, sequence).
   virtual Status record_hits(const std::string& agent_id, std::uint64_t sequence, const std::vector<AlertHit>& hits,
                              std::int64_t now_ms, std::int64_t dedup_window_ms, const std::vector<std::string>& sinks,
                              RecordHitsResult& result) = 0;

@@ -60,6 +60,7 @@ struct Alert {
   std::string state_by;  // who acknowledged / resolved it, "" while open
   std::int64_t state_changed_ms = 0;
   std::string state_note;
+  bool retroactive = false;  // raised by a retroactive scan of the ledger, not as its accesses arrived
   friend bool operator==(const Alert&, const Alert&) = default;
 };
 

@@ -53,6 +53,7 @@ Alert read_alert_row(const SqliteStatement& stmt) {
   a.state_by = stmt.column_blob(26);
   a.state_changed_ms = stmt.column_int(27);
   a.state_note = stmt.column_blob(28);
+  a.retroactive = stmt.column_int(29) != 0;
   return a;
 }
 

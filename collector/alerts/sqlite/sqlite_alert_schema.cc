@@ -67,7 +67,12 @@ CREATE TABLE alert_outbox (
 CREATE INDEX alert_outbox_due ON alert_outbox (sink, next_attempt_ms, id);
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kV1};
+// v2: alerts raised by a retroactive scan (record_hits with no agent) say so.
+constexpr const char kV2[] = R"sql(
+ALTER TABLE alerts ADD COLUMN retroactive INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 2> kMigrations = {kV1, kV2};
 
 }  // namespace
 

@@ -13,7 +13,7 @@ inline constexpr const char kAlertColumns[] =
     "registered_country, subdivision, asn, as_org, anonymizer_flags, db_build_epoch, gateway, first_access_ms, "
     "hit_last_access_ms, hit_count, last_access_ms, access_count, suppressed_hits, created_ms, updated_ms, state, "
     "state_by, state_changed_ms, "
-    "state_note";
+    "state_note, retroactive";
 
 struct SqliteAlerts::Statements {
   SqliteStatement begin, commit, rollback;

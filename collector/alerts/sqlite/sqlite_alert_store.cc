@@ -103,8 +103,8 @@ Status SqliteAlerts::prepare_statements(Connection& connection) {
        "INSERT INTO alerts (measure_id, measure_title, severity, reason, account, ip, ip_family, access_class, "
        "country, registered_country, subdivision, asn, as_org, anonymizer_flags, db_build_epoch, gateway, "
        "first_access_ms, hit_last_access_ms, hit_count, last_access_ms, access_count, suppressed_hits, created_ms, "
-       "updated_ms, state, state_by, state_changed_ms, state_note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-       "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?18, ?19, 0, ?20, ?20, 0, x'', 0, x'')"},
+       "updated_ms, state, state_by, state_changed_ms, state_note, retroactive) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?18, ?19, 0, ?20, ?20, 0, x'', 0, x'', ?21)"},
       {&st.insert_outbox,
        "INSERT INTO alert_outbox (alert_id, sink, attempts, next_attempt_ms, last_error) VALUES (?1, ?2, 0, ?3, x'')"},
       {&st.get_alert, select + "WHERE id = ?1"},
@@ -177,13 +177,14 @@ Status SqliteAlerts::record_in_transaction(const std::string& agent_id, std::uin
     if (Status u = st.upsert_sequence.run(); !u) return u;
   }
   for (const AlertHit& hit : hits) {
-    if (Status s = record_hit(hit, now_ms, dedup_window_ms, sinks, result); !s) return s;
+    if (Status s = record_hit(hit, now_ms, dedup_window_ms, sinks, agent_id.empty(), result); !s) return s;
   }
   return Status::ok();
 }
 
 Status SqliteAlerts::record_hit(const AlertHit& hit, std::int64_t now_ms, std::int64_t dedup_window_ms,
-                                const std::vector<std::string>& sinks, RecordHitsResult& result) {
+                                const std::vector<std::string>& sinks, bool retroactive,
+                                RecordHitsResult& result) {
   Statements& st = *writer_.st;
   const std::int64_t window_start = now_ms < INT64_MIN + dedup_window_ms ? INT64_MIN : now_ms - dedup_window_ms;
   SqliteStatement& find = st.find_recent;
@@ -211,6 +212,7 @@ Status SqliteAlerts::record_hit(const AlertHit& hit, std::int64_t now_ms, std::i
   ins.bind_int(12, hit.geo.asn).bind_blob(13, hit.geo.as_org).bind_int(14, hit.geo.anonymizer_flags);
   ins.bind_int(15, hit.geo.db_build_epoch).bind_blob(16, hit.gateway).bind_int(17, hit.first_access_ms);
   ins.bind_int(18, hit.last_access_ms).bind_int(19, static_cast<std::int64_t>(hit.count)).bind_int(20, now_ms);
+  ins.bind_int(21, retroactive ? 1 : 0);
   if (Status i = ins.run(); !i) return i;
   const std::int64_t id = sqlite3_last_insert_rowid(writer_.db);
   for (const std::string& sink : sinks) {

@@ -47,8 +47,9 @@ class SqliteAlerts final : public AlertStore {
   Status record_in_transaction(const std::string& agent_id, std::uint64_t sequence, const std::vector<AlertHit>& hits,
                                std::int64_t now_ms, std::int64_t dedup_window_ms, const std::vector<std::string>& sinks,
                                RecordHitsResult& result);
+  // retroactive: raised by a scan of the ledger, not by an agent's batch.
   Status record_hit(const AlertHit& hit, std::int64_t now_ms, std::int64_t dedup_window_ms,
-                    const std::vector<std::string>& sinks, RecordHitsResult& result);
+                    const std::vector<std::string>& sinks, bool retroactive, RecordHitsResult& result);
   Status read_alerts(SqliteStatement& stmt, std::uint32_t limit, std::vector<Alert>& alerts, bool& more);
   Status get_alert_locked(Connection& connection, std::int64_t id, Alert& alert, bool& found);
 

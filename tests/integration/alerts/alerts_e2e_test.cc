@@ -412,6 +412,9 @@ TEST_F(AlertsE2eTest, MeasureAddedAtRuntimeRaisesAlertsForPastAccessesOnce) {
   EXPECT_EQ(metric("ipattrib_alerts_scans_total"), 1);
   EXPECT_EQ(metric("ipattrib_alerts_scan_alerts_created_total"),
             static_cast<std::int64_t>(of_measure(truth_.alerts, kRussiaMeasure)));
+  for (json& a : all_alerts()) {  // the scan's alerts say so; those raised as accesses arrived do not
+    EXPECT_EQ(a["retroactive"], a["measure"]["id"] == kRussiaMeasure) << a.dump();
+  }
 
   // Nothing changed: a SIGHUP reloads but scans nothing and raises nothing.
   collector_.signal(SIGHUP);

@@ -212,8 +212,11 @@ TEST_P(AlertStoreTest, EachAgentBatchIsRecordedExactlyOnce) {
   EXPECT_EQ(get(all[0]).count, 1u) << "the retransmitted batch must not fold in";
 }
 
-TEST_P(AlertStoreTest, RetroactiveScanIsNeverAlreadyEvaluated) {
-  EXPECT_EQ(record("", 0, {hit("m1", "alice", "192.0.2.1")}).alerts_created, 1u);
+TEST_P(AlertStoreTest, RetroactiveScanIsNeverAlreadyEvaluatedAndItsAlertsAreMarked) {
+  const RecordHitsResult first = record("", 0, {hit("m1", "alice", "192.0.2.1")});
+  ASSERT_EQ(first.alerts_created, 1u);
+  EXPECT_TRUE(get(first.created_ids.at(0)).retroactive);
+  EXPECT_FALSE(get(record("a", 1, {hit("m2", "alice", "192.0.2.1")}).created_ids.at(0)).retroactive);
   const RecordHitsResult second = record("", 0, {hit("m1", "alice", "192.0.2.1")});
   EXPECT_FALSE(second.already_evaluated);
   EXPECT_EQ(second.hits_suppressed, 1u);
