@@ -96,6 +96,7 @@ void CollectorAlerts::stop() {
 }
 
 void CollectorAlerts::report(StatsSink& sink) const {
+  watch_->report(sink);
   engine_->report(sink);
   delivery_->report(sink);
 }

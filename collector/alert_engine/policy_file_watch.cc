@@ -35,6 +35,7 @@ void PolicyFileWatch::reload(const char* why) {
   std::optional<SpecialMeasuresPolicy> policy = load_policy_file(path_, errors, options_);
   auto previous = engine_.policy();
   if (!policy) {
+    reload_failures_.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("special measures: {} ({}) not reloaded; the {} measures loaded before stay in force:\n{}", path_,
                   why, previous ? previous->policy().measures.size() : 0, errors.to_string());
     return;
@@ -42,6 +43,7 @@ void PolicyFileWatch::reload(const char* why) {
   std::vector<std::string> changed =
       previous ? added_or_changed_measures(previous->policy(), *policy) : std::vector<std::string>{};
   const std::size_t count = policy->measures.size();
+  reloads_.fetch_add(1, std::memory_order_relaxed);
   engine_.set_policy(std::make_shared<const PolicyEvaluator>(std::move(*policy)));
   spdlog::info("special measures: {} reloaded ({}): {} measures in force, new or changed: {}", path_, why, count,
                changed.empty() ? "none" : fmt::format("{}", fmt::join(changed, ", ")));
@@ -49,6 +51,13 @@ void PolicyFileWatch::reload(const char* why) {
     spdlog::warn("special measures: a retroactive scan is still running; run `ipattribctl scan` for {} when it ends",
                  fmt::join(changed, ", "));
   }
+}
+
+void PolicyFileWatch::report(StatsSink& sink) const {
+  sink.counter("policy.reloads", reloads_.load(std::memory_order_relaxed));
+  sink.counter("policy.reload_failures", reload_failures_.load(std::memory_order_relaxed));
+  auto evaluator = engine_.policy();
+  sink.counter("policy.measures_active", evaluator ? evaluator->policy().measures.size() : 0);
 }
 
 void PolicyFileWatch::poll() {

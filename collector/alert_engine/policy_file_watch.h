@@ -7,12 +7,14 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
 #include "collector/alert_engine/alert_engine.h"
 #include "collector/policy/policy_loader.h"
 #include "ipattrib/config_errors.h"
+#include "ipattrib/stats_sink.h"
 
 namespace ipattrib::collector {
 
@@ -28,6 +30,9 @@ class PolicyFileWatch {
   // Reloads when the file's size, mtime or inode changed since the last load.
   void poll();
   const std::string& path() const { return path_; }
+  // policy.reloads, policy.reload_failures (a file that did not validate:
+  // the old policy stayed in force), policy.measures_active (gauge).
+  void report(StatsSink& sink) const;
 
  private:
   struct FileStamp {
@@ -44,6 +49,8 @@ class PolicyFileWatch {
   AlertEngine& engine_;
   bool scan_on_change_;
   FileStamp loaded_;
+  std::atomic<std::uint64_t> reloads_{0};
+  std::atomic<std::uint64_t> reload_failures_{0};
 };
 
 }  // namespace ipattrib::collector

@@ -13,6 +13,7 @@
 #include "collector/alert_engine/policy_file_watch.h"
 #include "collector/alerts/sqlite/sqlite_alert_store.h"
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
+#include "ipattrib/stats_line.h"
 
 namespace ipattrib::collector {
 namespace {
@@ -182,6 +183,10 @@ TEST_F(AlertEngineTest, AnInvalidPolicyFileKeepsThePolicyInForce) {
   watch.reload("test");
   ASSERT_NE(engine_->policy(), nullptr);
   EXPECT_EQ(engine_->policy()->policy().measures.size(), 1u);
+  StatsLine stats;
+  watch.report(stats);
+  EXPECT_NE(stats.to_string().find("policy.reloads=0 policy.reload_failures=1 policy.measures_active=1"),
+            std::string::npos) << stats.to_string();
   ingest(batch(1, {record("acct-a", "192.0.2.1", "IR", kT0)}));
   EXPECT_EQ(all_alerts().size(), 1u);
 
