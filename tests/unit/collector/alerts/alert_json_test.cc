@@ -71,13 +71,14 @@ TEST(AlertJson, EveryFieldInItsDocumentedForm) {
   EXPECT_EQ(j["last_access"], "2024-05-01T12:35:00.000Z");
   EXPECT_EQ(j["count"], 7);
   EXPECT_EQ(j["suppressed_hits"], 2);
+  EXPECT_EQ(j["retroactive"], false);
   EXPECT_EQ(j["created"], "2024-05-01T12:35:01.000Z");
   EXPECT_EQ(j["updated"], "2024-05-01T12:35:02.000Z");
   EXPECT_EQ(j["state"], "open");
   EXPECT_EQ(j["state_by"], "");
   EXPECT_TRUE(j["state_changed"].is_null());
   EXPECT_EQ(j["state_note"], "");
-  EXPECT_EQ(j.size(), 18u);  // nothing undocumented
+  EXPECT_EQ(j.size(), 19u);  // nothing undocumented
 }
 
 TEST(AlertJson, StateChangeAndHostileText) {
@@ -91,6 +92,8 @@ TEST(AlertJson, StateChangeAndHostileText) {
   EXPECT_EQ(j["state"], "resolved");
   EXPECT_EQ(j["state_by"], "analyst");
   EXPECT_EQ(j["state_changed"], "2024-05-01T12:35:03.000Z");
+  a.retroactive = true;
+  EXPECT_EQ(alert_to_json(a)["retroactive"], true);
   const std::string text = alert_json_text(a);  // must not throw on invalid UTF-8
   const nlohmann::json back = nlohmann::json::parse(text);
   EXPECT_EQ(back["account"], "bad\xEF\xBF\xBD\"utf8");
