@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "collector/ledger/access_time_codec.h"
+#include "collector/ledger/ledger_store_rules.h"
 #include "collector/ledger/postgresql/postgres_ledger.h"
 #include "collector/ledger/postgresql/postgres_ledger_statements.h"
 
@@ -268,24 +269,9 @@ Status PostgresLedger::export_account(const std::string& account, AccountExport&
 }
 
 Status PostgresLedger::export_account_locked(const std::string& account, AccountExport& out) {
-  AccountIpsQuery ips;
-  ips.account = account;
-  ips.limit = 10000;
-  for (Page<IpSummary> page;; ips.offset += ips.limit) {
-    if (Status s = account_ips_locked(ips, page); !s) return s;
-    out.ips.insert(out.ips.end(), page.items.begin(), page.items.end());
-    if (!page.more) break;
-  }
-  AccountAccessesQuery accesses;
-  accesses.account = account;
-  accesses.limit = 100000;
-  for (AccessPage page;;) {
-    if (Status s = account_accesses_locked(accesses, page); !s) return s;
-    out.accesses.insert(out.accesses.end(), page.items.begin(), page.items.end());
-    if (!page.next) break;
-    accesses.after = *page.next;
-  }
-  return Status::ok();
+  return collect_account_export(
+      account, [this](const AccountIpsQuery& q, Page<IpSummary>& page) { return account_ips_locked(q, page); },
+      [this](const AccountAccessesQuery& q, AccessPage& page) { return account_accesses_locked(q, page); }, out);
 }
 
 }  // namespace ipattrib::collector

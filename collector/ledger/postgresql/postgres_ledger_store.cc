@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "collector/ledger/access_time_codec.h"
+#include "collector/ledger/ledger_store_rules.h"
 #include "collector/ledger/postgresql/postgres_ledger.h"
 #include "collector/ledger/postgresql/postgres_ledger_statements.h"
 #include "collector/ledger/postgresql/postgres_schema.h"
@@ -21,25 +22,6 @@ namespace {
 // PostgreSQL aborting one transaction; it is simply run again.
 constexpr int kMaxAttempts = 5;
 
-Status validate(const RecordBatch& batch) {
-  if (batch.agent_id.empty()) return Status::error("batch has no agent id");
-  if (batch.sequence == 0 || batch.sequence > static_cast<std::uint64_t>(INT64_MAX)) {
-    return Status::error(fmt::format("batch sequence {} out of range", batch.sequence));
-  }
-  for (const AttributionRecord& r : batch.records) {
-    if (r.account.empty()) return Status::error("record without account");
-    if (!r.client_ip.is_set()) return Status::error("record without client ip");
-    if (r.access_times_ms.empty()) return Status::error("record without access times");
-    if (static_cast<int>(r.access_class) > 1 || static_cast<int>(r.ip_source) > 4) {
-      return Status::error("record with unknown class or ip source");
-    }
-  }
-  return Status::ok();
-}
-
-std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
-  return a < std::numeric_limits<std::int64_t>::min() + b ? std::numeric_limits<std::int64_t>::min() : a - b;
-}
 
 using SummaryKey = std::tuple<std::string_view, IpAddress, int>;
 
@@ -150,7 +132,7 @@ Status PostgresLedger::resolve_gateways(PostgresConnection& c, const RecordBatch
 
 Status PostgresLedger::apply_batch(const RecordBatch& batch, ApplyResult& result) {
   result = ApplyResult{};
-  if (Status s = validate(batch); !s) return s;
+  if (Status s = validate_batch(batch); !s) return s;
   WriterLease lease(*this);
   PostgresConnection& c = *lease;
   Status s;

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "collector/ledger/access_time_codec.h"
+#include "collector/ledger/ledger_store_rules.h"
 #include "collector/ledger/sqlite/sqlite_ledger.h"
 #include "collector/ledger/sqlite/sqlite_ledger_statements.h"
 #include "collector/ledger/sqlite/sqlite_schema.h"
@@ -43,25 +44,6 @@ std::string upsert_summary_sql() {
   return sql;
 }
 
-Status validate(const RecordBatch& batch) {
-  if (batch.agent_id.empty()) return Status::error("batch has no agent id");
-  if (batch.sequence == 0 || batch.sequence > static_cast<std::uint64_t>(INT64_MAX)) {
-    return Status::error(fmt::format("batch sequence {} out of range", batch.sequence));
-  }
-  for (const AttributionRecord& r : batch.records) {
-    if (r.account.empty()) return Status::error("record without account");
-    if (!r.client_ip.is_set()) return Status::error("record without client ip");
-    if (r.access_times_ms.empty()) return Status::error("record without access times");
-    if (static_cast<int>(r.access_class) > 1 || static_cast<int>(r.ip_source) > 4) {
-      return Status::error("record with unknown class or ip source");
-    }
-  }
-  return Status::ok();
-}
-
-std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
-  return a < std::numeric_limits<std::int64_t>::min() + b ? std::numeric_limits<std::int64_t>::min() : a - b;
-}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -197,7 +179,7 @@ Status SqliteLedger::highest_sequence(const std::string& agent_id, std::uint64_t
 
 Status SqliteLedger::apply_batch(const RecordBatch& batch, ApplyResult& result) {
   result = ApplyResult{};
-  if (Status s = validate(batch); !s) return s;
+  if (Status s = validate_batch(batch); !s) return s;
   std::lock_guard lock(writer_.mutex);
   if (Status s = writer_.st->begin.run(); !s) return s;
   Status s = apply_in_transaction(batch, result);
