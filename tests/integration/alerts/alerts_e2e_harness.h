@@ -35,11 +35,16 @@
 #include <vector>
 
 #include "ipattrib/ip_address.h"
+#include "tests/support/child_process.h"
 #include "tests/support/mmdb_writer.h"
 
 namespace ipattrib::alerts_e2e {
 
 namespace fs = std::filesystem;
+using test_support::ChildProcess;
+using test_support::eventually;
+using test_support::free_port;
+using test_support::run;
 using nlohmann::json;
 using test_support::MmdbValue;
 using test_support::MmdbWriter;
@@ -63,28 +68,6 @@ inline constexpr const char* kRussiaMeasure = "foreign-adversary-russia";
 // ---------------------------------------------------------------------------
 // Helpers: processes, files, time.
 
-// Guards against hanging only; asserts nothing about speed.
-inline bool eventually(const std::function<bool()>& condition, int seconds = 60) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
-
-// Runs a shell command; its exit status and combined output.
-inline int run(const std::string& command, std::string* output = nullptr) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  std::string text;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  if (output != nullptr) *output = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 inline std::string read_file(const fs::path& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -96,19 +79,6 @@ inline void write_file_atomically(const fs::path& path, const std::string& text)
   const fs::path tmp = path.string() + ".new";
   std::ofstream(tmp) << text;
   fs::rename(tmp, path);
-}
-
-inline std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
-  ::close(fd);  // free again; the kernel does not hand it out again at once
-  EXPECT_TRUE(bound);
-  return ntohs(addr.sin_port);
 }
 
 inline std::string rfc3339_ms(std::int64_t epoch_ms) {
@@ -139,44 +109,6 @@ inline std::string hmac_sha256_hex(const std::string& key, const std::string& bo
   }
   return hex;
 }
-
-// One child process (collector), its output appended to a log file.
-class ChildProcess {
- public:
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  void start(const std::vector<std::string>& argv, const std::string& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  void signal(int signal_number) { ::kill(pid_, signal_number); }
-  // The exit status after `signal_number`, or -1 when killed by a signal.
-  int stop(int signal_number) {
-    ::kill(pid_, signal_number);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // ---------------------------------------------------------------------------
 // The webhook receiver: checks the signature over the exact body bytes,

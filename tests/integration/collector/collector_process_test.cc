@@ -24,82 +24,29 @@
 #include <vector>
 
 #include "agent/ship/transport/collector_client.h"
-#include "common/tls/tcp_socket.h"
 #include "ipattrib/attribution_record.h"
 #include "ipattrib/wire/batch_codec.h"
+#include "tests/support/child_process.h"
 
 namespace ipattrib {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::eventually;
+using test_support::free_port;
+using test_support::run;
 using nlohmann::json;
 
 // printf %s test-token | sha256sum
 constexpr const char* kToken = "test-token";
 constexpr const char* kTokenSha256 = "4c5dc9b7708905f77f5e5d16316b5dfb425e68cb326dcd55a860e90a7707031e";
 
-bool eventually(const std::function<bool()>& condition) {
-  // Guards against hanging only; asserts nothing about speed.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
-
-std::uint16_t free_port() {
-  tls::UniqueFd fd;
-  std::uint16_t port = 0;
-  EXPECT_TRUE(tls::listen_tcp({"127.0.0.1", 0}, 1, fd, port));
-  return port;  // free again once fd closes
-}
-
-// Runs a shell command; its exit status and combined output.
-int run(const std::string& command, std::string* output = nullptr) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  std::string text;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  if (output != nullptr) *output = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// One ipattrib-collector child process, its stderr appended to a log file.
-class CollectorProcess {
+// One ipattrib-collector child process, its output appended to a log file.
+class CollectorProcess : public test_support::ChildProcess {
  public:
-  ~CollectorProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
   void start(const std::string& config, const std::string& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execl(IPATTRIB_COLLECTOR_BIN, IPATTRIB_COLLECTOR_BIN, "--config", config.c_str(), nullptr);
-      ::_exit(127);
-    }
+    ChildProcess::start({IPATTRIB_COLLECTOR_BIN, "--config", config}, log);
   }
-  void signal(int signal_number) { ::kill(pid_, signal_number); }
-  // The exit status after `signal_number`, or -1 when killed by a signal.
-  int stop(int signal_number) {
-    ::kill(pid_, signal_number);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
 };
 
 // Batch `seq`: account acct-<seq> from 198.51.100.<seq> three times (two in
