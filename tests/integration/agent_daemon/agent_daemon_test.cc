@@ -22,36 +22,18 @@
 #include <vector>
 
 #include "common/privilege/privilege_drop.h"
+#include "tests/support/loopback_capture.h"
 
 namespace ipattrib {
 namespace {
 
+using ipattrib::test_support::can_capture_on_loopback;
+using ipattrib::test_support::listen_on_loopback;
+using ipattrib::test_support::read_file;
+using ipattrib::test_support::wait_for;
+
 constexpr std::uint64_t kNetRaw = std::uint64_t{1} << 13;    // CAP_NET_RAW
 constexpr std::uint64_t kNetAdmin = std::uint64_t{1} << 12;  // CAP_NET_ADMIN
-
-bool can_capture_on_loopback() {
-  char errbuf[PCAP_ERRBUF_SIZE];
-  pcap_t* p = pcap_create("lo", errbuf);
-  if (p == nullptr) return false;
-  const bool ok = pcap_activate(p) >= 0;
-  pcap_close(p);
-  return ok;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool wait_for(const std::string& path, const std::string& needle, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (read_file(path).find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 // The agent as a child process with extra environment variables; killed if
 // the test ends early so no capture outlives it.
@@ -141,18 +123,6 @@ class NotifySocket {
   int fd_ = -1;
   bool bound_ = false;
 };
-
-int listen_on_loopback(std::uint16_t& port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 4) != 0) return -1;
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port = ntohs(addr.sin_port);
-  return fd;
-}
 
 void send_one_request(int listener, std::uint16_t port) {
   const int client = socket(AF_INET, SOCK_STREAM, 0);

@@ -20,36 +20,14 @@
 
 #include <pcap/pcap.h>
 
+#include "tests/support/loopback_capture.h"
+
 namespace {
 
-bool can_capture_on_loopback() {
-  char errbuf[PCAP_ERRBUF_SIZE];
-  pcap_t* p = pcap_create("lo", errbuf);
-  if (p == nullptr) return false;
-  const bool ok = pcap_activate(p) >= 0;
-  pcap_close(p);
-  return ok;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A listening socket on 127.0.0.1 with a kernel-chosen port.
-int listen_on_loopback(std::uint16_t& port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 4) != 0) return -1;
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port = ntohs(addr.sin_port);
-  return fd;
-}
+using ipattrib::test_support::can_capture_on_loopback;
+using ipattrib::test_support::listen_on_loopback;
+using ipattrib::test_support::read_file;
+using ipattrib::test_support::wait_for;
 
 pid_t start_agent(const std::vector<std::string>& args, const std::string& log_path) {
   const pid_t pid = fork();
@@ -77,14 +55,6 @@ struct ProcessGuard {
     }
   }
 };
-
-bool wait_for(const std::string& path, const std::string& needle, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (read_file(path).find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 TEST(LiveCaptureTest, AttributesRequestsSeenOnLoopback) {
   if (!can_capture_on_loopback()) {
