@@ -1,0 +1,17 @@
+// open_packet_source: the one place that turns a [capture] config into a
+// PacketSource, so the agent does not need to know which backends exist.
+#pragma once
+
+#include <memory>
+
+#include "agent/capture/capture_config.h"
+#include "agent/capture/packet_source.h"
+#include "ipattrib/status.h"
+
+namespace ipattrib::agent {
+
+// libpcap on config.read_file when set, else live on config.interface.
+// Returns nullptr and sets `status` when the source cannot be opened.
+std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, Status& status);
+
+}  // namespace ipattrib::agent
