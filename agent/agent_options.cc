@@ -85,14 +85,19 @@ void apply_overrides(const AgentOptions& o, AgentConfig& config, ConfigErrors& e
 
 }  // namespace
 
-bool build_config(const AgentOptions& options, AgentConfig& config) {
+bool build_config(const AgentOptions& options, AgentConfig& config, std::string& errors) {
   ConfigErrors file_errors(options.config_path);
   if (!options.config_path.empty()) load_agent_config(options.config_path, config, file_errors);
   ConfigErrors flag_errors("command line");
   if (file_errors.empty()) apply_overrides(options, config, flag_errors);
-  if (file_errors.empty() && flag_errors.empty()) return true;
-  std::fputs(file_errors.to_string().c_str(), stderr);
-  std::fputs(flag_errors.to_string().c_str(), stderr);
+  errors = file_errors.to_string() + flag_errors.to_string();
+  return file_errors.empty() && flag_errors.empty();
+}
+
+bool build_config(const AgentOptions& options, AgentConfig& config) {
+  std::string errors;
+  if (build_config(options, config, errors)) return true;
+  std::fputs(errors.c_str(), stderr);
   return false;
 }
 

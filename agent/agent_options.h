@@ -33,5 +33,8 @@ void add_agent_options(CLI::App& app, AgentOptions& options);
 // Prints every error ("file:line: message") to stderr and returns false on
 // any. With no config file, HTTP is detected on any port.
 bool build_config(const AgentOptions& options, AgentConfig& config);
+// The same, handing the errors back (one per line) instead of printing them:
+// a SIGHUP reload logs them and keeps the running configuration.
+bool build_config(const AgentOptions& options, AgentConfig& config, std::string& errors);
 
 }  // namespace ipattrib::agent

@@ -95,4 +95,13 @@ ShipConfig parse_ship_config(const toml::table& section, ConfigErrors& errors) {
   return config;
 }
 
+std::vector<std::string> collector_endpoints(const ShipConfig& config) {
+  std::vector<std::string> out;
+  for (const CollectorAddress& c : config.collectors) {
+    const bool v6 = c.host.find(':') != std::string::npos;
+    out.push_back(v6 ? fmt::format("[{}]:{}", c.host, c.port) : fmt::format("{}:{}", c.host, c.port));
+  }
+  return out;
+}
+
 }  // namespace ipattrib::agent

@@ -45,6 +45,9 @@ struct ShipConfig {
 // empty host, a bare IPv6 address without brackets).
 bool parse_collector_address(std::string_view text, CollectorAddress& out);
 
+// The collectors as the transport dials them: "host:port", "[v6]:port".
+std::vector<std::string> collector_endpoints(const ShipConfig& config);
+
 // Parses the [ship] table: records file:line errors, rejects unknown keys, and
 // requires tls_ca, tls_cert and tls_key when collectors are listed unless
 // plaintext_for_tests is set.

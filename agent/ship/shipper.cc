@@ -115,7 +115,38 @@ void Shipper::run() {
   publish_stats();
 }
 
+Status Shipper::reload_transport(const std::vector<std::string>& collectors, const tls::TlsFiles& tls_files) {
+  if (Status s = CollectorClient::check_collectors(collectors); !s) return s;
+  CollectorClientOptions next = options_.client;
+  next.tls = tls_files;
+  auto pending = std::make_unique<PendingTransport>();
+  if (Status s = CollectorClient::make_tls(next, pending->tls); !s) return s;
+  pending->collectors = collectors;
+  {
+    std::lock_guard lock(reload_mutex_);
+    pending_transport_ = std::move(pending);
+  }
+  transport_pending_.store(true, std::memory_order_release);
+  if (!thread_.joinable()) apply_pending_transport();
+  wake_.notify_all();
+  return Status::ok();
+}
+
+void Shipper::apply_pending_transport() {
+  std::unique_ptr<PendingTransport> pending;
+  {
+    std::lock_guard lock(reload_mutex_);
+    pending = std::move(pending_transport_);
+    transport_pending_.store(false, std::memory_order_relaxed);
+  }
+  if (pending == nullptr) return;
+  client_->reconfigure(std::move(pending->collectors), std::move(pending->tls));
+  // A new list is worth trying at once rather than after the old backoff.
+  next_connect_ = std::chrono::steady_clock::now();
+}
+
 bool Shipper::turn() {
+  if (transport_pending_.load(std::memory_order_acquire)) apply_pending_transport();
   spool_queued(kSpoolPerTurn);
   const bool drained = spool_->empty() && queue_.read_available() == 0;
   if (stopping_ && (drained || std::chrono::steady_clock::now() >= drain_deadline_)) return false;

@@ -66,6 +66,12 @@ class Shipper final : public RecordBatchSink {
   // What is still unacknowledged stays in the spool for the next start.
   void stop(std::chrono::milliseconds drain_timeout);
 
+  // SIGHUP: checks the collector list and loads the TLS files now (a failure
+  // changes nothing and says why); the shipper thread switches to them at its
+  // next turn. Batches in the spool and the connection in use are kept
+  // (CollectorClient::reconfigure). Safe from any one thread.
+  Status reload_transport(const std::vector<std::string>& collectors, const tls::TlsFiles& tls_files);
+
   // ship.* counters, then the client's (transport) and the spool's.
   void report(StatsSink& sink) const;
 
@@ -84,6 +90,8 @@ class Shipper final : public RecordBatchSink {
   void on_link_failure(const Status& status);
   void wait_idle();
   void publish_stats();
+  // Applies what reload_transport() handed over (shipper thread).
+  void apply_pending_transport();
 
   ShipperOptions options_;
   std::unique_ptr<DiskSpool> spool_;
@@ -96,6 +104,15 @@ class Shipper final : public RecordBatchSink {
   std::chrono::steady_clock::time_point drain_deadline_;
   std::mutex wake_mutex_;
   std::condition_variable wake_;
+
+  // Handed from reload_transport() to the shipper thread.
+  struct PendingTransport {
+    std::vector<std::string> collectors;
+    std::unique_ptr<tls::TlsContext> tls;
+  };
+  std::mutex reload_mutex_;
+  std::unique_ptr<PendingTransport> pending_transport_;
+  std::atomic<bool> transport_pending_{false};
 
   // Shipper-thread state.
   std::uint64_t last_sent_ = 0;  // highest sequence sent on the current connection

@@ -16,21 +16,42 @@ constexpr int kLingerMs = 1000;
 
 }  // namespace
 
-Status CollectorClient::create(const CollectorClientOptions& options, std::unique_ptr<CollectorClient>& out) {
-  if (options.collectors.empty()) return Status::error("no collectors configured");
-  if (options.agent_id.empty()) return Status::error("agent id is empty");
-  for (const std::string& collector : options.collectors) {
+Status CollectorClient::check_collectors(const std::vector<std::string>& collectors) {
+  if (collectors.empty()) return Status::error("no collectors configured");
+  for (const std::string& collector : collectors) {
     tls::HostPort address;
     if (Status s = tls::parse_host_port(collector, address); !s) return Status::error("collector " + s.message());
   }
-  std::unique_ptr<CollectorClient> client(new CollectorClient(options));
+  return Status::ok();
+}
+
+Status CollectorClient::make_tls(const CollectorClientOptions& options, std::unique_ptr<tls::TlsContext>& out) {
   if (options.plaintext_for_tests) {
-    client->tls_ = tls::TlsContext::make_plaintext_for_tests("shipper");
-  } else if (Status s = tls::TlsContext::make_client(options.tls, client->tls_); !s) {
-    return s;
+    out = tls::TlsContext::make_plaintext_for_tests("shipper");
+    return Status::ok();
   }
+  return tls::TlsContext::make_client(options.tls, out);
+}
+
+Status CollectorClient::create(const CollectorClientOptions& options, std::unique_ptr<CollectorClient>& out) {
+  if (Status s = check_collectors(options.collectors); !s) return s;
+  if (options.agent_id.empty()) return Status::error("agent id is empty");
+  std::unique_ptr<CollectorClient> client(new CollectorClient(options));
+  if (Status s = make_tls(options, client->tls_); !s) return s;
   out = std::move(client);
   return Status::ok();
+}
+
+void CollectorClient::reconfigure(std::vector<std::string> collectors, std::unique_ptr<tls::TlsContext> tls) {
+  ++reconfigurations_;
+  options_.collectors = std::move(collectors);
+  tls_ = std::move(tls);
+  backoff_ = std::chrono::milliseconds(0);
+  if (!connected()) return;
+  const auto& listed = options_.collectors;
+  if (std::find(listed.begin(), listed.end(), connected_collector_) != listed.end()) return;
+  spdlog::info("shipper: collector {} is no longer configured; reconnecting", connected_collector_);
+  disconnect();
 }
 
 Status CollectorClient::connect(std::uint64_t lowest_unacked, std::uint64_t highest_unacked) {
@@ -192,6 +213,7 @@ void CollectorClient::report(StatsSink& sink) const {
   sink.counter("ship.bytes_sent", bytes_sent_);
   sink.counter("ship.batches_acked", batches_acked_);
   sink.counter("ship.errors_received", errors_received_);
+  sink.counter("ship.reloads", reconfigurations_);
 }
 
 }  // namespace ipattrib::agent

@@ -42,6 +42,17 @@ class CollectorClient {
  public:
   // Fails when the TLS files cannot be loaded or a collector address is invalid.
   static Status create(const CollectorClientOptions& options, std::unique_ptr<CollectorClient>& out);
+  // What create() checks and loads, usable on another thread before
+  // reconfigure(): every collector address parses, and the TLS files (or
+  // the plaintext test mode) make a context.
+  static Status check_collectors(const std::vector<std::string>& collectors);
+  static Status make_tls(const CollectorClientOptions& options, std::unique_ptr<tls::TlsContext>& out);
+
+  // A reload (SIGHUP): the next connections use `collectors` and `tls`. The
+  // connection in use is kept (an OpenSSL session holds its own reference to
+  // the old context) unless its collector is no longer listed; then it is
+  // closed and the caller reconnects and resends what was unacknowledged.
+  void reconfigure(std::vector<std::string> collectors, std::unique_ptr<tls::TlsContext> tls);
 
   // Tries each collector in order until one completes HELLO/HELLO_ACK. The
   // unacked range goes into HELLO (0, 0 when the spool is empty). On failure
@@ -97,6 +108,7 @@ class CollectorClient {
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t batches_acked_ = 0;
   std::uint64_t errors_received_ = 0;
+  std::uint64_t reconfigurations_ = 0;
 };
 
 }  // namespace ipattrib::agent

@@ -252,5 +252,45 @@ TEST_F(ShipperTest, RejectsZeroCapacity) {
   EXPECT_EQ(out, nullptr);
 }
 
+// SIGHUP with a new collector list: the connection to a collector no longer
+// listed closes, the shipper goes to the new one, nothing is lost or doubled.
+TEST_F(ShipperTest, ReloadTransportMovesToTheNewCollectorList) {
+  start_collector();
+  collector::IngestConfig second_config = config_;
+  second_config.listen = "127.0.0.1:" + std::to_string(free_port());
+  collector::IngestServer second(second_config, *store_);
+  ASSERT_TRUE(second.start());
+  auto s = shipper();
+  s->start();
+  offer(*s, 1, 10);
+  ASSERT_TRUE(eventually([&] { return ledger_has(1, 10); }));
+
+  Status reloaded = s->reload_transport({second_config.listen}, pki_->agent("agent-1"));
+  ASSERT_TRUE(reloaded) << reloaded.message();
+  stop_collector();  // the first collector goes away: only the reload lets 11..20 arrive
+  offer(*s, 11, 20);
+  s->stop(std::chrono::seconds(20));
+  second.stop();
+  expect_exactly_once(1, 20);
+  EXPECT_EQ(counters_of(*s)["ship.reloads"], 1u);
+  s.reset();  // releases the spool's lock
+  EXPECT_EQ(spooled_batches(), 0u);
+}
+
+TEST_F(ShipperTest, ReloadTransportWithBadFilesChangesNothing) {
+  start_collector();
+  auto s = shipper();
+  s->start();
+  tls::TlsFiles missing = pki_->agent("agent-1");
+  missing.key_file = pki_->dir() + "/no-such-key.pem";
+  EXPECT_FALSE(s->reload_transport({config_.listen}, missing));
+  EXPECT_FALSE(s->reload_transport({"no-port"}, pki_->agent("agent-1")));
+  EXPECT_FALSE(s->reload_transport({}, pki_->agent("agent-1")));
+  offer(*s, 1, 5);
+  s->stop(std::chrono::seconds(20));
+  expect_exactly_once(1, 5);
+  EXPECT_EQ(counters_of(*s)["ship.reloads"], 0u);
+}
+
 }  // namespace
 }  // namespace ipattrib::agent
