@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "collector/alerts/alert_sinks.h"
@@ -13,6 +14,15 @@ namespace ipattrib::collector {
 std::string default_alerts_path(const CollectorConfig& config) {
   if (!config.alerts.sqlite_path.empty()) return config.alerts.sqlite_path;
   return (std::filesystem::path(config.ledger.sqlite_path).parent_path() / "alerts.sqlite3").string();
+}
+
+// A webhook delivery may take its timeout three times (connect, send,
+// answer); the lease covers that twice over, so a slow delivery started late
+// in a claim still finishes before another collector may take the entry.
+std::uint32_t delivery_lease_ms(const AlertsConfig& alerts) {
+  std::uint32_t longest = 5000;  // the syslog sink's I/O timeout
+  for (const WebhookSinkConfig& w : alerts.webhooks) longest = std::max(longest, w.timeout_ms);
+  return std::max<std::uint32_t>(120000, 2 * 3 * longest);
 }
 
 Status CollectorAlerts::start(const CollectorConfig& config, LedgerStore& ledger,
@@ -27,6 +37,7 @@ Status CollectorAlerts::start(const CollectorConfig& config, LedgerStore& ledger
   AlertDeliveryOptions delivery;
   delivery.retry_base_ms = config.alerts.retry_base_ms;
   delivery.retry_max_ms = config.alerts.retry_max_ms;
+  delivery.lease_ms = delivery_lease_ms(config.alerts);
   alerts->delivery_ = std::make_unique<AlertDelivery>(*alerts->store_, std::move(sinks), delivery);
 
   AlertEngineSettings settings;

@@ -52,5 +52,8 @@ class CollectorAlerts {
 // Where alerts are stored when [alerts] sqlite_path is empty: alerts.sqlite3
 // beside the ledger's SQLite file.
 std::string default_alerts_path(const CollectorConfig& config);
+// How long a delivery worker's claim on outbox entries lasts: long enough
+// for the slowest configured sink (AlertDeliveryOptions::lease_ms).
+std::uint32_t delivery_lease_ms(const AlertsConfig& alerts);
 
 }  // namespace ipattrib::collector

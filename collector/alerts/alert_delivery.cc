@@ -29,6 +29,7 @@ AlertDelivery::AlertDelivery(AlertStore& store, std::vector<std::unique_ptr<Aler
   options_.retry_base_ms = std::max<std::uint32_t>(options_.retry_base_ms, 1);
   options_.retry_max_ms = std::max(options_.retry_max_ms, options_.retry_base_ms);
   options_.batch_limit = std::max<std::uint32_t>(options_.batch_limit, 1);
+  options_.lease_ms = std::max<std::uint32_t>(options_.lease_ms, 4);
   for (auto& sink : sinks) {
     auto worker = std::make_unique<SinkWorker>();
     worker->sink = std::move(sink);
@@ -100,6 +101,15 @@ void AlertDelivery::run(SinkWorker& worker) {
   }
 }
 
+void AlertDelivery::release(const AlertSink& sink, const std::vector<OutboxEntry>& entries, std::size_t from) {
+  for (std::size_t i = from; i < entries.size(); ++i) {
+    if (Status s = store_.release_delivery(entries[i].id); !s) {
+      // Harmless: the lease expires and the entry is claimed again then.
+      spdlog::warn("alerts: sink {}: giving back outbox entry {}: {}", sink.name(), entries[i].id, s.message());
+    }
+  }
+}
+
 std::int64_t AlertDelivery::drain(SinkWorker& worker, std::uint32_t& consecutive_failures, std::uint64_t& seed,
                                   bool& wake_early) {
   AlertSink& sink = *worker.sink;
@@ -108,16 +118,29 @@ std::int64_t AlertDelivery::drain(SinkWorker& worker, std::uint32_t& consecutive
     if (store_.outbox_depth(sink.name(), pending)) worker.pending = pending;
   };
   std::vector<OutboxEntry> entries;
-  if (Status s = store_.due_deliveries(sink.name(), wall_ms(), options_.batch_limit, entries); !s) {
-    spdlog::error("alerts: sink {}: reading the outbox: {}", sink.name(), s.message());
+  const auto claimed = std::chrono::steady_clock::now();
+  if (Status s = store_.claim_deliveries(sink.name(), wall_ms(), options_.lease_ms, options_.batch_limit, entries);
+      !s) {
+    spdlog::error("alerts: sink {}: claiming from the outbox: {}", sink.name(), s.message());
     return options_.poll_interval_ms;
   }
-  for (const OutboxEntry& entry : entries) {
-    if (stopping()) return 0;
+  const auto start_before = claimed + std::chrono::milliseconds(options_.lease_ms / 4);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const OutboxEntry& entry = entries[i];
+    if (stopping()) {
+      release(sink, entries, i);
+      return 0;
+    }
+    if (std::chrono::steady_clock::now() >= start_before) {
+      release(sink, entries, i);  // too little of the lease left to start these: claim afresh
+      refresh_pending();
+      return 0;
+    }
     Alert alert;
     bool found = false;
     if (Status s = store_.get_alert(entry.alert_id, alert, found); !s) {
       spdlog::error("alerts: sink {}: reading alert {}: {}", sink.name(), entry.alert_id, s.message());
+      release(sink, entries, i);
       return options_.poll_interval_ms;
     }
     if (!found) {
@@ -126,7 +149,10 @@ std::int64_t AlertDelivery::drain(SinkWorker& worker, std::uint32_t& consecutive
       continue;
     }
     if (Status s = sink.deliver(alert); !s) {
-      if (stopping()) return 0;  // interrupted by stop(): not the sink's failure; the entry stays as it was
+      if (stopping()) {  // interrupted by stop(): not the sink's failure; the entry stays owed, untried
+        release(sink, entries, i);
+        return 0;
+      }
       ++worker.failures;
       ++consecutive_failures;
       // A sink that keeps failing, or an alert that keeps failing on its
@@ -135,6 +161,7 @@ std::int64_t AlertDelivery::drain(SinkWorker& worker, std::uint32_t& consecutive
       if (Status m = store_.mark_failed(entry.id, wall_ms() + delay, s.message()); !m) {
         spdlog::error("alerts: sink {}: recording a failed delivery: {}", sink.name(), m.message());
       }
+      release(sink, entries, i + 1);  // this sink pauses; another collector may deliver them meanwhile
       // Logged on the first failure and at every doubling, not per retry.
       if ((consecutive_failures & (consecutive_failures - 1)) == 0) {
         spdlog::warn("alerts: sink {}: delivery of alert {} failed ({} in a row), retrying in {} ms: {}", sink.name(),
@@ -150,7 +177,8 @@ std::int64_t AlertDelivery::drain(SinkWorker& worker, std::uint32_t& consecutive
       consecutive_failures = 0;
     }
     if (Status m = store_.mark_delivered(entry.id); !m) {
-      // Delivered but still queued: it will be sent again (at-least-once).
+      // Delivered but still queued: it will be sent again once the lease
+      // expires (at-least-once).
       spdlog::error("alerts: sink {}: recording delivery of alert {}: {}", sink.name(), alert.id, m.message());
     }
   }

@@ -27,7 +27,12 @@ struct AlertDeliveryOptions {
   // How often an idle sink looks at the outbox without being woken (entries
   // recorded by another process, retries that fell due).
   std::uint32_t poll_interval_ms = 1000;
-  std::uint32_t batch_limit = 100;  // entries read from the outbox per turn
+  std::uint32_t batch_limit = 100;  // entries claimed from the outbox per turn
+  // How long claimed entries stay reserved to this worker. Entries of one
+  // claim are only started within the first quarter of the lease (the rest
+  // are given back and claimed anew), so the lease must exceed a quarter of
+  // itself plus the longest single delivery (a sink's timeout).
+  std::uint32_t lease_ms = 120000;
 };
 
 class AlertDelivery {
@@ -58,9 +63,12 @@ class AlertDelivery {
   };
 
   void run(SinkWorker& worker);
-  // One pass over the due entries; returns how long to wait before the
+  // One pass over a claim of due entries; returns how long to wait before the
   // next, and whether a wake() may cut that wait short (not while backing off).
   std::int64_t drain(SinkWorker& worker, std::uint32_t& consecutive_failures, std::uint64_t& seed, bool& wake_early);
+  // Gives back claimed entries not delivered or failed, so that another
+  // collector need not wait for the lease to expire.
+  void release(const AlertSink& sink, const std::vector<OutboxEntry>& entries, std::size_t from);
   std::int64_t backoff_ms(std::uint32_t failures, std::uint64_t& seed) const;
   // Sleeps up to wait_ms unless stopped or, with wake_early, woken since
   // `seen` (updated).

@@ -39,11 +39,23 @@ class AlertStore {
   virtual Status set_alert_state(std::int64_t id, AlertState state, const std::string& by, const std::string& note,
                                  std::int64_t now_ms, bool& found) = 0;
 
-  // Outbox: entries of `sink` due at now_ms, oldest first.
-  virtual Status due_deliveries(const std::string& sink, std::int64_t now_ms, std::uint32_t limit,
-                                std::vector<OutboxEntry>& entries) = 0;
+  // Outbox, shared by every collector using the store. Claims up to `limit`
+  // entries of `sink` that are due (next_attempt_ms <= now_ms) and not
+  // leased to another claimer (leased_until_ms <= now_ms), oldest first, and
+  // leases them until now_ms + lease_ms: no other claim returns them before
+  // then. A claimer that dies holding a lease just lets it expire and
+  // another delivers the entry (at-least-once; the alert id is the
+  // receivers' idempotency key). Collectors' clocks must agree to well
+  // within lease_ms.
+  virtual Status claim_deliveries(const std::string& sink, std::int64_t now_ms, std::int64_t lease_ms,
+                                  std::uint32_t limit, std::vector<OutboxEntry>& entries) = 0;
+  // Each of these ends a claim: delivered deletes the entry; failed counts
+  // an attempt and makes it due again at next_attempt_ms; released gives it
+  // back untried (due at once, no attempt counted), e.g. at shutdown.
   virtual Status mark_delivered(std::int64_t outbox_id) = 0;
   virtual Status mark_failed(std::int64_t outbox_id, std::int64_t next_attempt_ms, const std::string& error) = 0;
+  virtual Status release_delivery(std::int64_t outbox_id) = 0;
+  // Entries of `sink` not yet delivered, leased or not.
   virtual Status outbox_depth(const std::string& sink, std::uint64_t& pending) = 0;
 };
 

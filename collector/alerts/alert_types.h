@@ -90,6 +90,7 @@ struct OutboxEntry {
   std::string sink;  // the sink's configured name
   std::uint32_t attempts = 0;
   std::int64_t next_attempt_ms = 0;
+  std::int64_t leased_until_ms = 0;  // after a claim: when the claimer's lease ends
   std::string last_error;
 };
 

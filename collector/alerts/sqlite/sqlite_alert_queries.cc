@@ -1,6 +1,9 @@
 // Reading alerts (list, get) and the delivery outbox of the SQLite store.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "collector/alerts/sqlite/sqlite_alert_statements.h"
 #include "collector/alerts/sqlite/sqlite_alerts.h"
 
@@ -104,14 +107,16 @@ Status SqliteAlerts::get_alert(std::int64_t id, Alert& alert, bool& found) {
 }
 
 // The outbox is read and written on the writer connection: the delivery
-// worker must see the rows record_hits() just committed, and its updates
-// are writes anyway.
-Status SqliteAlerts::due_deliveries(const std::string& sink, std::int64_t now_ms, std::uint32_t limit,
-                                    std::vector<OutboxEntry>& entries) {
+// worker must see the rows record_hits() just committed, and a claim is a
+// write anyway.
+Status SqliteAlerts::claim_deliveries(const std::string& sink, std::int64_t now_ms, std::int64_t lease_ms,
+                                      std::uint32_t limit, std::vector<OutboxEntry>& entries) {
   entries.clear();
+  if (lease_ms <= 0) return Status::error("claim_deliveries: the lease must be positive");
+  const std::int64_t until = now_ms > INT64_MAX - lease_ms ? INT64_MAX : now_ms + lease_ms;
   std::lock_guard lock(writer_.mutex);
-  SqliteStatement& q = writer_.st->due;
-  q.bind_blob(1, sink).bind_int(2, now_ms).bind_int(3, limit);
+  SqliteStatement& q = writer_.st->claim;
+  q.bind_blob(1, sink).bind_int(2, now_ms).bind_int(3, until).bind_int(4, limit);
   int rc = SQLITE_ROW;
   while ((rc = q.step()) == SQLITE_ROW) {
     OutboxEntry e;
@@ -120,11 +125,15 @@ Status SqliteAlerts::due_deliveries(const std::string& sink, std::int64_t now_ms
     e.sink = q.column_blob(2);
     e.attempts = static_cast<std::uint32_t>(q.column_int(3));
     e.next_attempt_ms = q.column_int(4);
-    e.last_error = q.column_blob(5);
+    e.leased_until_ms = q.column_int(5);
+    e.last_error = q.column_blob(6);
     entries.push_back(std::move(e));
   }
-  Status s = rc == SQLITE_DONE ? Status::ok() : q.error("due deliveries");
+  Status s = rc == SQLITE_DONE ? Status::ok() : q.error("claim deliveries");
   q.reset();
+  if (!s) entries.clear();
+  // RETURNING yields rows in no promised order.
+  std::sort(entries.begin(), entries.end(), [](const OutboxEntry& a, const OutboxEntry& b) { return a.id < b.id; });
   return s;
 }
 
@@ -138,6 +147,12 @@ Status SqliteAlerts::mark_failed(std::int64_t outbox_id, std::int64_t next_attem
   std::lock_guard lock(writer_.mutex);
   writer_.st->fail_outbox.bind_int(1, outbox_id).bind_int(2, next_attempt_ms).bind_blob(3, error);
   return writer_.st->fail_outbox.run();
+}
+
+Status SqliteAlerts::release_delivery(std::int64_t outbox_id) {
+  std::lock_guard lock(writer_.mutex);
+  writer_.st->release_outbox.bind_int(1, outbox_id);
+  return writer_.st->release_outbox.run();
 }
 
 Status SqliteAlerts::outbox_depth(const std::string& sink, std::uint64_t& pending) {

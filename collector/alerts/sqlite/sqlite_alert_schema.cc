@@ -72,7 +72,13 @@ constexpr const char kV2[] = R"sql(
 ALTER TABLE alerts ADD COLUMN retroactive INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kV1, kV2};
+// v3: collectors sharing the outbox claim entries with a lease; a claimed
+// entry is skipped by other claimers until leased_until_ms (0: not leased).
+constexpr const char kV3[] = R"sql(
+ALTER TABLE alert_outbox ADD COLUMN leased_until_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 3> kMigrations = {kV1, kV2, kV3};
 
 }  // namespace
 

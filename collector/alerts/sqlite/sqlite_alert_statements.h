@@ -20,7 +20,7 @@ struct SqliteAlerts::Statements {
   SqliteStatement select_sequence, upsert_sequence;
   SqliteStatement find_recent, fold_hit, insert_alert, insert_outbox;
   SqliteStatement get_alert, list_any, list_account, select_state, update_state;
-  SqliteStatement due, delete_outbox, fail_outbox, outbox_depth;
+  SqliteStatement claim, delete_outbox, fail_outbox, release_outbox, outbox_depth;
 };
 
 Alert read_alert_row(const SqliteStatement& stmt);

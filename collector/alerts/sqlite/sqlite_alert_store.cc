@@ -115,12 +115,17 @@ Status SqliteAlerts::prepare_statements(Connection& connection) {
       {&st.update_state,
        "UPDATE alerts SET state = ?2, state_by = ?3, state_note = ?4, state_changed_ms = ?5, updated_ms = ?5 "
        "WHERE id = ?1"},
-      {&st.due,
-       "SELECT id, alert_id, sink, attempts, next_attempt_ms, last_error FROM alert_outbox "
-       "WHERE sink = ?1 AND next_attempt_ms <= ?2 ORDER BY id LIMIT ?3"},
+      // One statement, so claimers in other processes on the same file see
+      // a row either unleased or leased, never both taking it.
+      {&st.claim,
+       "UPDATE alert_outbox SET leased_until_ms = ?3 WHERE id IN (SELECT id FROM alert_outbox "
+       "WHERE sink = ?1 AND next_attempt_ms <= ?2 AND leased_until_ms <= ?2 ORDER BY id LIMIT ?4) "
+       "RETURNING id, alert_id, sink, attempts, next_attempt_ms, leased_until_ms, last_error"},
       {&st.delete_outbox, "DELETE FROM alert_outbox WHERE id = ?1"},
       {&st.fail_outbox,
-       "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1"},
+       "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3, leased_until_ms = 0 "
+       "WHERE id = ?1"},
+      {&st.release_outbox, "UPDATE alert_outbox SET leased_until_ms = 0 WHERE id = ?1"},
       {&st.outbox_depth, "SELECT count(*) FROM alert_outbox WHERE sink = ?1"},
   };
   for (const auto& [stmt, sql] : all) {

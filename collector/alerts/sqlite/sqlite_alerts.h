@@ -28,10 +28,11 @@ class SqliteAlerts final : public AlertStore {
   Status get_alert(std::int64_t id, Alert& alert, bool& found) override;
   Status set_alert_state(std::int64_t id, AlertState state, const std::string& by, const std::string& note,
                          std::int64_t now_ms, bool& found) override;
-  Status due_deliveries(const std::string& sink, std::int64_t now_ms, std::uint32_t limit,
-                        std::vector<OutboxEntry>& entries) override;
+  Status claim_deliveries(const std::string& sink, std::int64_t now_ms, std::int64_t lease_ms, std::uint32_t limit,
+                          std::vector<OutboxEntry>& entries) override;
   Status mark_delivered(std::int64_t outbox_id) override;
   Status mark_failed(std::int64_t outbox_id, std::int64_t next_attempt_ms, const std::string& error) override;
+  Status release_delivery(std::int64_t outbox_id) override;
   Status outbox_depth(const std::string& sink, std::uint64_t& pending) override;
 
  private:

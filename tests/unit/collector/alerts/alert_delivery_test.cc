@@ -177,7 +177,7 @@ TEST_F(AlertDeliveryTest, FailuresAreCountedAndKeptWhileTheReceiverIsDown) {
   delivery.report(stats);
   EXPECT_EQ(depth("hook"), 2u) << "nothing is dropped however often it fails";
   std::vector<OutboxEntry> entries;
-  ASSERT_TRUE(store_->due_deliveries("hook", wall_ms() + 3600'000, 10, entries));
+  ASSERT_TRUE(store_->claim_deliveries("hook", wall_ms() + 3600'000, 1000, 10, entries));
   ASSERT_EQ(entries.size(), 2u);
   std::uint32_t attempts = 0;
   for (const OutboxEntry& e : entries) {
@@ -231,9 +231,47 @@ TEST_F(AlertDeliveryTest, StopDoesNotWaitForAReceiverThatNeverAnswers) {
   delivery.stop();  // would take 120 s without interrupting the request
   hanging.release();
   EXPECT_EQ(depth("hook"), 1u) << "the interrupted delivery stays owed";
+  std::vector<OutboxEntry> entries;
+  ASSERT_TRUE(store_->claim_deliveries("hook", wall_ms(), 1000, 10, entries));
+  ASSERT_EQ(entries.size(), 1u) << "... and is given back, not left leased until the lease expires";
+  EXPECT_EQ(entries[0].attempts, 0u);
   RecordedStats stats;
   delivery.report(stats);
   EXPECT_EQ(stats.values["alerts.delivery_failures"], 0u) << "being stopped is not a failure of the sink";
+}
+
+// Two collectors sharing one store (here two stores on one SQLite file, as
+// two processes would be) drain one outbox into one receiver: the leases
+// keep them from sending any alert twice.
+TEST_F(AlertDeliveryTest, TwoCollectorsSharingAnOutboxSendEachAlertOnce) {
+  SqliteAlertStoreOptions o;
+  o.path = dir_ + "/alerts.sqlite3";
+  std::unique_ptr<AlertStore> other;
+  ASSERT_TRUE(open_sqlite_alert_store(o, other));
+  WebhookReceiver receiver;
+  std::vector<std::int64_t> ids;
+  for (std::uint64_t seq = 1; seq <= 20; ++seq) {
+    std::vector<std::string> accounts;
+    for (int i = 0; i < 5; ++i) accounts.push_back("acct" + std::to_string(seq) + "-" + std::to_string(i));
+    const std::vector<std::int64_t> raised = raise(seq, accounts, {"hook"});
+    ids.insert(ids.end(), raised.begin(), raised.end());
+  }
+  options_.batch_limit = 3;  // many small claims, so the two interleave
+  std::vector<std::unique_ptr<AlertSink>> sinks_a, sinks_b;
+  sinks_a.push_back(webhook(receiver));
+  sinks_b.push_back(webhook(receiver));
+  AlertDelivery a(*store_, std::move(sinks_a), options_);
+  AlertDelivery b(*other, std::move(sinks_b), options_);
+  a.start();
+  b.start();
+  ASSERT_TRUE(WebhookReceiver::eventually([&] { return receiver.accepted().size() >= ids.size() && depth("hook") == 0; }));
+  a.stop();
+  b.stop();
+  EXPECT_EQ(ids_of(receiver.accepted()), std::multiset<std::int64_t>(ids.begin(), ids.end()));
+  RecordedStats stats_a, stats_b;
+  a.report(stats_a);
+  b.report(stats_b);
+  EXPECT_EQ(stats_a.values["alerts.delivered"] + stats_b.values["alerts.delivered"], ids.size());
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ void PrintTo(const AlertStoreFactory& factory, std::ostream* os) { *os << factor
 
 constexpr std::int64_t kHour = 3600 * 1000;
 constexpr std::int64_t kT0 = 1'760'000'000'000;  // 2025-10-09
+constexpr std::int64_t kLease = 60'000;
 
 AlertHit hit(std::string measure, std::string account, const char* ip, std::int64_t first_ms = kT0,
              std::uint64_t count = 1, Severity severity = Severity::kCritical) {
@@ -97,11 +98,15 @@ class AlertStoreTest : public ::testing::TestWithParam<AlertStoreFactory> {
     for (const Alert& a : alerts) ids.push_back(a.id);
     return ids;
   }
-  std::vector<OutboxEntry> due(const std::string& sink, std::int64_t now, std::uint32_t limit = 100) {
+  std::vector<OutboxEntry> claim(const std::string& sink, std::int64_t now, std::uint32_t limit = 100,
+                                 std::int64_t lease = kLease) {
     std::vector<OutboxEntry> entries;
-    Status s = store_->due_deliveries(sink, now, limit, entries);
+    Status s = store_->claim_deliveries(sink, now, lease, limit, entries);
     EXPECT_TRUE(s) << s.message();
     return entries;
+  }
+  void release(const std::vector<OutboxEntry>& entries) {
+    for (const OutboxEntry& e : entries) ASSERT_TRUE(store_->release_delivery(e.id));
   }
   std::uint64_t depth(const std::string& sink) {
     std::uint64_t n = 0;
@@ -242,20 +247,27 @@ TEST_P(AlertStoreTest, OutboxHoldsOneEntryPerSinkUntilDelivered) {
   for (const std::string& sink : sinks) EXPECT_EQ(depth(sink), 2u) << sink;
   EXPECT_EQ(depth("other"), 0u);
 
-  std::vector<OutboxEntry> hook = due("hook", kT0 + 1);
+  std::vector<OutboxEntry> hook = claim("hook", kT0 + 1);
   ASSERT_EQ(hook.size(), 2u);
   EXPECT_EQ(hook[0].alert_id, a1) << "oldest first";
   EXPECT_EQ(hook[1].alert_id, a2);
   EXPECT_EQ(hook[0].sink, "hook");
   EXPECT_EQ(hook[0].attempts, 0u);
-  EXPECT_EQ(due("hook", kT0).size(), 1u) << "the second alert is not due before it was created";
-  EXPECT_EQ(due("hook", kT0 + 1, 1).size(), 1u) << "limit";
+  EXPECT_EQ(hook[0].leased_until_ms, kT0 + 1 + kLease);
+  release(hook);
+  std::vector<OutboxEntry> early = claim("hook", kT0);
+  EXPECT_EQ(early.size(), 1u) << "the second alert is not due before it was created";
+  release(early);
+  std::vector<OutboxEntry> one = claim("hook", kT0 + 1, 1);
+  EXPECT_EQ(one.size(), 1u) << "limit";
+  release(one);
 
   ASSERT_TRUE(store_->mark_failed(hook[0].id, kT0 + 5000, "HTTP 503"));
-  std::vector<OutboxEntry> now = due("hook", kT0 + 4999);
+  std::vector<OutboxEntry> now = claim("hook", kT0 + 4999);
   ASSERT_EQ(now.size(), 1u);
   EXPECT_EQ(now[0].alert_id, a2) << "a failed entry waits for its next attempt";
-  std::vector<OutboxEntry> later = due("hook", kT0 + 5000);
+  release(now);
+  std::vector<OutboxEntry> later = claim("hook", kT0 + 5000);
   ASSERT_EQ(later.size(), 2u);
   EXPECT_EQ(later[0].attempts, 1u);
   EXPECT_EQ(later[0].last_error, "HTTP 503");
@@ -264,8 +276,45 @@ TEST_P(AlertStoreTest, OutboxHoldsOneEntryPerSinkUntilDelivered) {
   ASSERT_TRUE(store_->mark_delivered(later[0].id));
   ASSERT_TRUE(store_->mark_delivered(later[1].id));
   EXPECT_EQ(depth("hook"), 0u);
-  EXPECT_TRUE(due("hook", kT0 + kHour).empty());
+  EXPECT_TRUE(claim("hook", kT0 + kHour).empty());
   EXPECT_EQ(depth("syslog"), 2u) << "each sink's entries are independent";
+}
+
+TEST_P(AlertStoreTest, ClaimedEntriesStayLeasedUntilReleasedFailedOrExpired) {
+  const std::int64_t a1 = record("a", 1, {hit("m1", "alice", "192.0.2.1")}).created_ids.at(0);
+  const std::int64_t a2 = record("a", 2, {hit("m1", "bob", "192.0.2.1")}).created_ids.at(0);
+  const std::vector<OutboxEntry> first = claim("hook", kT0, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].alert_id, a1);
+  const std::vector<OutboxEntry> second = claim("hook", kT0);
+  ASSERT_EQ(second.size(), 1u) << "a leased entry is skipped, the next one is claimed";
+  EXPECT_EQ(second[0].alert_id, a2);
+  EXPECT_TRUE(claim("hook", kT0 + kLease - 1).empty()) << "both are leased";
+  EXPECT_EQ(depth("hook"), 2u) << "leased entries are still owed";
+
+  // The holder of `first` died: its lease expires and the entry is claimed
+  // again, with no attempt counted.
+  const std::vector<OutboxEntry> again = claim("hook", kT0 + kLease);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].id, first[0].id);
+  EXPECT_EQ(again[0].attempts, 0u);
+  EXPECT_EQ(again[0].leased_until_ms, kT0 + 2 * kLease);
+
+  ASSERT_TRUE(store_->release_delivery(again[0].id));
+  const std::vector<OutboxEntry> released = claim("hook", kT0 + kLease);
+  ASSERT_EQ(released.size(), 1u) << "a released entry is due at once";
+  EXPECT_EQ(released[0].id, again[0].id);
+  ASSERT_TRUE(store_->mark_failed(again[1].id, kT0 + kLease + 10, "timeout"));
+  const std::vector<OutboxEntry> retried = claim("hook", kT0 + kLease + 10);
+  ASSERT_EQ(retried.size(), 1u) << "a failure ends the lease; the entry is due at its next attempt";
+  EXPECT_EQ(retried[0].id, again[1].id);
+  EXPECT_EQ(retried[0].attempts, 1u);
+
+  ASSERT_TRUE(store_->mark_delivered(released[0].id));
+  ASSERT_TRUE(store_->mark_delivered(retried[0].id));
+  EXPECT_EQ(depth("hook"), 0u);
+  std::vector<OutboxEntry> entries;
+  EXPECT_FALSE(store_->claim_deliveries("hook", kT0, 0, 10, entries)) << "a lease must be positive";
 }
 
 TEST_P(AlertStoreTest, StateMovesForwardOnlyAndRecordsWhoWhenAndWhy) {
@@ -389,10 +438,10 @@ TEST_P(AlertStoreTest, ReopenKeepsAlertsStateWatermarkAndPendingOutbox) {
       record("a", 3, {hit("m1", "alice", "192.0.2.1")}, kT0, kHour, {"hook", "file"}).created_ids.at(0);
   bool found = false;
   ASSERT_TRUE(store_->set_alert_state(id, AlertState::kAcknowledged, "ana", "n", kT0 + 1, found));
-  const std::vector<OutboxEntry> before = due("hook", kT0);
+  const std::vector<OutboxEntry> before = claim("hook", kT0);
   ASSERT_EQ(before.size(), 1u);
   ASSERT_TRUE(store_->mark_failed(before[0].id, kT0 + 100, "connection refused"));
-  ASSERT_TRUE(store_->mark_delivered(due("file", kT0).at(0).id));
+  ASSERT_TRUE(store_->mark_delivered(claim("file", kT0).at(0).id));
   const Alert was = get(id);
 
   reopen();
@@ -402,7 +451,7 @@ TEST_P(AlertStoreTest, ReopenKeepsAlertsStateWatermarkAndPendingOutbox) {
   EXPECT_EQ(seq, 3u);
   EXPECT_TRUE(record("a", 3, {hit("m1", "alice", "192.0.2.1")}).already_evaluated);
   EXPECT_EQ(depth("file"), 0u);
-  const std::vector<OutboxEntry> after = due("hook", kT0 + 100);
+  const std::vector<OutboxEntry> after = claim("hook", kT0 + 100);
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0].alert_id, id);
   EXPECT_EQ(after[0].attempts, 1u);

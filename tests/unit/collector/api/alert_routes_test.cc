@@ -320,10 +320,11 @@ class RacingAlertStore : public AlertStore {
     if (Status s = real_.set_alert_state(id, AlertState::kResolved, "bob", "", now_ms, found); !s) return s;
     return real_.set_alert_state(id, state, "alice", "", now_ms, found);
   }
-  Status due_deliveries(const std::string& sink, std::int64_t now, std::uint32_t limit,
-                        std::vector<OutboxEntry>& entries) override {
-    return real_.due_deliveries(sink, now, limit, entries);
+  Status claim_deliveries(const std::string& sink, std::int64_t now, std::int64_t lease, std::uint32_t limit,
+                          std::vector<OutboxEntry>& entries) override {
+    return real_.claim_deliveries(sink, now, lease, limit, entries);
   }
+  Status release_delivery(std::int64_t id) override { return real_.release_delivery(id); }
   Status mark_delivered(std::int64_t id) override { return real_.mark_delivered(id); }
   Status mark_failed(std::int64_t id, std::int64_t next, const std::string& error) override {
     return real_.mark_failed(id, next, error);

@@ -77,6 +77,29 @@ TEST_F(SqliteAlertStoreTest, RefusesAFileWrittenByANewerVersion) {
   EXPECT_EQ(store, nullptr);
 }
 
+// A file from before outbox leases (schema v2) keeps its pending entries,
+// which become claimable once v3 adds the lease column.
+TEST_F(SqliteAlertStoreTest, AVersion2FileMigratesWithItsPendingOutbox) {
+  {
+    std::unique_ptr<AlertStore> store;
+    ASSERT_TRUE(open_sqlite_alert_store(options_, store));
+    AlertHit h;
+    h.measure_id = "m1";
+    h.account = "alice";
+    h.ip = *IpAddress::parse("192.0.2.1");
+    RecordHitsResult r;
+    ASSERT_TRUE(store->record_hits("a", 1, {h}, 1000, 0, {"hook"}, r));
+  }
+  raw("ALTER TABLE alert_outbox DROP COLUMN leased_until_ms; UPDATE alerts_schema_version SET version = 2;");
+  std::unique_ptr<AlertStore> store;
+  ASSERT_TRUE(open_sqlite_alert_store(options_, store));
+  EXPECT_EQ(raw_text("SELECT version FROM alerts_schema_version"), "3");
+  std::vector<OutboxEntry> entries;
+  ASSERT_TRUE(store->claim_deliveries("hook", 1000, 500, 10, entries));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].leased_until_ms, 1500);
+}
+
 TEST_F(SqliteAlertStoreTest, UnopenablePathIsAnError) {
   options_.path = dir_ + "/missing-dir/alerts.sqlite3";
   std::unique_ptr<AlertStore> store;
