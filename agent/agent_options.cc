@@ -78,7 +78,8 @@ void apply_overrides(const AgentOptions& o, AgentConfig& config, ConfigErrors& e
   if (o.user) config.run_as.user = *o.user;
   if (!o.group.empty()) config.run_as.group = o.group;
   // A config checked for a daemon may leave the capture to the command line.
-  if (!o.check_config && config.capture.read_file.empty() && config.capture.interface.empty()) {
+  if (!o.check_config && config.capture.backend != CaptureBackend::kDpdk && config.capture.read_file.empty() &&
+      config.capture.interface.empty()) {
     errors.add(0, "nothing to capture: give --read FILE, --interface NAME, or [capture] in the config");
   }
 }

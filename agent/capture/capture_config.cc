@@ -6,12 +6,29 @@ CaptureConfig parse_capture_config(const toml::table& section, ConfigErrors& err
   CaptureConfig config;
   errors.reject_unknown_keys(
       section,
-      {"interface", "read", "filter", "snaplen", "promiscuous", "immediate", "buffer_size_mb", "read_timeout_ms"},
+      {"backend", "dpdk", "interface", "read", "filter", "snaplen", "promiscuous", "immediate", "buffer_size_mb", "read_timeout_ms"},
       "[capture]");
+  if (auto v = errors.get_string(section, "backend")) {
+    if (*v == "dpdk") {
+      config.backend = CaptureBackend::kDpdk;
+      if (!dpdk_backend_built()) {
+        errors.add_at(*section.get("backend"),
+                      "[capture] backend = \"dpdk\": this agent was built without DPDK (-DIPATTRIB_WITH_DPDK=OFF); "
+                      "use backend = \"pcap\"");
+      }
+    } else if (*v != "pcap") {
+      errors.add_at(*section.get("backend"), "[capture] backend must be \"pcap\" or \"dpdk\"");
+    }
+  }
+  if (const toml::table* dpdk = errors.get_table(section, "dpdk")) config.dpdk = parse_dpdk_capture_config(*dpdk, errors);
   if (auto v = errors.get_string(section, "interface")) config.interface = *v;
   if (auto v = errors.get_string(section, "read")) config.read_file = *v;
   if (!config.interface.empty() && !config.read_file.empty()) {
     errors.add_at(*section.get("read"), "[capture] takes 'interface' or 'read', not both");
+  }
+  if (config.backend == CaptureBackend::kDpdk && (!config.interface.empty() || !config.read_file.empty())) {
+    errors.add_at(*section.get(config.interface.empty() ? "read" : "interface"),
+                  "[capture] backend = \"dpdk\" reads the [capture.dpdk] port; 'interface' and 'read' are for pcap");
   }
   if (auto v = errors.get_string(section, "filter")) config.filter = *v;
   // Below 128 bytes a TCP segment's headers may not fit; libpcap caps at 256 KiB.

@@ -5,13 +5,20 @@
 
 #include <toml++/toml.h>
 
+#include <cstdint>
 #include <string>
 
+#include "agent/capture/dpdk_capture_config.h"
 #include "ipattrib/config_errors.h"
 
 namespace ipattrib::agent {
 
+// Which library reads frames: libpcap (interface or read) or DPDK
+// ([capture.dpdk]; only in agents built with DPDK).
+enum class CaptureBackend : std::uint8_t { kPcap, kDpdk };
+
 struct CaptureConfig {
+  CaptureBackend backend = CaptureBackend::kPcap;
   std::string interface;  // live capture on this interface ("eth0", "any")
   std::string read_file;  // or: read this pcap/pcapng file (key "read")
   std::string filter;     // BPF, tcpdump syntax; empty: every frame
@@ -25,12 +32,15 @@ struct CaptureConfig {
   int buffer_size_bytes = 32 << 20;  // kernel ring ([capture] buffer_size_mb)
   // How long a read may block, so the caller can service timers and signals.
   int read_timeout_ms = 100;
+  DpdkCaptureConfig dpdk;  // backend = "dpdk"
 };
 
-// Reads a [capture] table: interface, read, filter, snaplen, promiscuous,
-// immediate, buffer_size_mb, read_timeout_ms. Absent keys keep their
-// defaults; interface and read together, wrong types, out-of-range values and
-// unknown keys are recorded in `errors` with their line.
+// Reads a [capture] table: backend ("pcap" or "dpdk"), interface, read,
+// filter, snaplen, promiscuous, immediate, buffer_size_mb, read_timeout_ms and
+// the [capture.dpdk] table. Absent keys keep their defaults; interface and
+// read together, backend = "dpdk" with interface or read or in a build
+// without DPDK, wrong types, out-of-range values and unknown keys are
+// recorded in `errors` with their line.
 CaptureConfig parse_capture_config(const toml::table& section, ConfigErrors& errors);
 
 }  // namespace ipattrib::agent

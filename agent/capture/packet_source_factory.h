@@ -10,8 +10,11 @@
 
 namespace ipattrib::agent {
 
-// libpcap on config.read_file when set, else live on config.interface.
-// Returns nullptr and sets `status` when the source cannot be opened.
+// backend = "dpdk": the whole [capture.dpdk] port as one source, unless the
+// command line named a file or interface (--read / --interface), which are
+// read with libpcap. Otherwise libpcap on config.read_file when set, else live
+// on config.interface. Returns nullptr and sets `status` when the source
+// cannot be opened.
 std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, Status& status);
 
 }  // namespace ipattrib::agent
