@@ -19,7 +19,7 @@
 
 #include "agent/agent_options.h"
 #include "agent/agent_shipping.h"
-#include "agent/capture/pcap_source.h"
+#include "agent/capture/packet_source_factory.h"
 #include "agent/config/agent_config.h"
 #include "agent/output/event_json_writer.h"
 #include "ipattrib/stats_line.h"
@@ -205,9 +205,7 @@ int run_agent(const AgentOptions& options) {
   }
 
   Status status;
-  std::unique_ptr<PacketSource> source = config.capture.read_file.empty()
-                                             ? open_pcap_live(config.capture, status)
-                                             : open_pcap_file(config.capture.read_file, config.capture.filter, status);
+  std::unique_ptr<PacketSource> source = open_packet_source(config.capture, status);
   if (!source) {
     spdlog::error("capture: {}", status.message());
     return 1;
