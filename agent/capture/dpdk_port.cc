@@ -87,7 +87,10 @@ Status DpdkPort::start() {
   std::array<std::uint8_t, kMaxRssKey> key = symmetric_rss_key();
   rx_queues_ = static_cast<std::uint16_t>(std::min<int>(dpdk.rx_queues, std::max<int>(info.max_rx_queues, 1)));
   const std::uint64_t hash_fields = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
-  if (rx_queues_ > 1 && hash_fields == 0) {
+  // net_af_packet spreads its queues with a PACKET_FANOUT_HASH group, whose
+  // kernel flow hash is symmetric: several queues need no RSS there.
+  const bool kernel_fanout = driver_ == "net_af_packet";
+  if (rx_queues_ > 1 && hash_fields == 0 && !kernel_fanout) {
     spdlog::warn("dpdk: {} has no RSS; reading 1 queue instead of {} (flows are spread in software)", driver_,
                  dpdk.rx_queues);
     rx_queues_ = 1;
@@ -95,7 +98,9 @@ Status DpdkPort::start() {
     spdlog::warn("dpdk: {} has {} RX queues; using {} instead of {}", driver_, info.max_rx_queues, rx_queues_,
                  dpdk.rx_queues);
   }
-  if (rx_queues_ > 1) {
+  if (rx_queues_ > 1 && kernel_fanout) {
+    symmetric_rss_ = true;
+  } else if (rx_queues_ > 1) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_key = key.data();
     conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<std::uint8_t>(info.hash_key_size > 0 ? info.hash_key_size : 40);

@@ -37,9 +37,12 @@ class DpdkPort : public std::enable_shared_from_this<DpdkPort> {
   DpdkPort& operator=(const DpdkPort&) = delete;
 
   std::uint16_t port_id() const { return port_id_; }
-  // Queues configured: config.dpdk.rx_queues, or 1 when the device has no RSS
-  // (then a software flow hash has to spread the work).
+  // Queues configured: config.dpdk.rx_queues, at most what the device has,
+  // and 1 when it has no RSS (then a software flow hash has to spread the
+  // work). net_af_packet needs no RSS: its kernel fanout hash is symmetric.
   std::uint16_t rx_queues() const { return rx_queues_; }
+  // Whether both directions of a flow reach the same queue (several queues
+  // spread by the symmetric key or the kernel fanout).
   bool symmetric_rss() const { return symmetric_rss_; }
   const std::string& driver() const { return driver_; }
   // net_pcap reading a file (rx_pcap=, no infinite_rx=1): its frames carry
