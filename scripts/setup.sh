@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev                # libFuzzer targets
   libpcap-dev tcpdump                     # capture; tcpdump is the benchmark peer
+  httpry tshark                           # bench/run.sh peers (tshark installs non-interactively below)
   libdpdk-dev                             # optional DPDK capture backend (net_pcap/net_af_packet vdevs in tests)
   libmaxminddb-dev mmdb-bin               # geo
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
