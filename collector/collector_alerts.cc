@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "collector/alerts/alert_sinks.h"
-#include "collector/alerts/sqlite/sqlite_alert_store.h"
+#include "collector/alerts/alert_store_factory.h"
 #include "collector/policy/policy_json.h"
 
 namespace ipattrib::collector {
@@ -28,10 +28,11 @@ std::uint32_t delivery_lease_ms(const AlertsConfig& alerts) {
 Status CollectorAlerts::start(const CollectorConfig& config, LedgerStore& ledger,
                               std::unique_ptr<CollectorAlerts>& out) {
   std::unique_ptr<CollectorAlerts> alerts(new CollectorAlerts());
-  const std::string path = default_alerts_path(config);
-  if (Status s = open_sqlite_alert_store({path, config.ledger.busy_timeout_ms}, alerts->store_); !s) {
-    return Status::error("alert store " + path + ": " + s.message());
-  }
+  AlertStoreChoice choice;
+  choice.sqlite_path = default_alerts_path(config);
+  choice.postgresql_connections = static_cast<std::uint32_t>(config.alerts.sink_names().size()) + 2;
+  std::string where;
+  if (Status s = open_alert_store(config.ledger, choice, alerts->store_, where); !s) return s;
   std::vector<std::unique_ptr<AlertSink>> sinks;
   if (Status s = open_alert_sinks(config.alerts, sinks); !s) return Status::error("alert sinks: " + s.message());
   AlertDeliveryOptions delivery;
@@ -58,7 +59,7 @@ Status CollectorAlerts::start(const CollectorConfig& config, LedgerStore& ledger
   alerts->delivery_->start();
   spdlog::info("alerts: stored in {}, delivered to {} sink(s), hits of one (measure, account, ip) fold into one alert "
                "for {} s",
-               path, settings.sinks.size(), config.alerts.dedup_window_s);
+               where, settings.sinks.size(), config.alerts.dedup_window_s);
   out = std::move(alerts);
   return Status::ok();
 }

@@ -49,8 +49,9 @@ class CollectorAlerts {
   std::chrono::steady_clock::time_point last_poll_;
 };
 
-// Where alerts are stored when [alerts] sqlite_path is empty: alerts.sqlite3
-// beside the ledger's SQLite file.
+// Where alerts are stored with an SQLite ledger when [alerts] sqlite_path is
+// empty: alerts.sqlite3 beside the ledger's SQLite file. (With a PostgreSQL
+// ledger they are in the ledger's database.)
 std::string default_alerts_path(const CollectorConfig& config);
 // How long a delivery worker's claim on outbox entries lasts: long enough
 // for the slowest configured sink (AlertDeliveryOptions::lease_ms).

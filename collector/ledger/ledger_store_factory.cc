@@ -7,9 +7,8 @@
 #include "collector/ledger/sqlite/sqlite_ledger_store.h"
 
 namespace ipattrib::collector {
-namespace {
 
-Status read_password_file(const std::string& path, std::string& password) {
+Status read_postgres_password_file(const std::string& path, std::string& password) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::error("cannot read postgresql_password_file " + path);
   std::stringstream text;
@@ -19,8 +18,6 @@ Status read_password_file(const std::string& path, std::string& password) {
   if (password.empty()) return Status::error("postgresql_password_file " + path + " is empty");
   return Status::ok();
 }
-
-}  // namespace
 
 Status open_ledger_store(const LedgerConfig& config, std::unique_ptr<LedgerStore>& store) {
   switch (config.store) {
@@ -35,7 +32,7 @@ Status open_ledger_store(const LedgerConfig& config, std::unique_ptr<LedgerStore
       options.conninfo = config.postgresql_dsn;
       options.write_connections = config.postgresql_connections;
       if (!config.postgresql_password_file.empty()) {
-        if (Status s = read_password_file(config.postgresql_password_file, options.password); !s) return s;
+        if (Status s = read_postgres_password_file(config.postgresql_password_file, options.password); !s) return s;
       }
       return open_postgres_ledger_store(options, store);
     }

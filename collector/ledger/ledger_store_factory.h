@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "collector/ledger/ledger_config.h"
 #include "collector/ledger/ledger_store.h"
@@ -15,5 +16,10 @@ namespace ipattrib::collector {
 // (one line; trailing newline ignored) or, without a file, left to libpq
 // (PGPASSWORD, ~/.pgpass). Error messages never contain it.
 Status open_ledger_store(const LedgerConfig& config, std::unique_ptr<LedgerStore>& store);
+
+// The password in postgresql_password_file: its content without trailing
+// newlines; an empty file is an error. Also used by the alert store, which
+// shares the ledger's database.
+Status read_postgres_password_file(const std::string& path, std::string& password);
 
 }  // namespace ipattrib::collector

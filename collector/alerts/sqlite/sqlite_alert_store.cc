@@ -5,32 +5,12 @@
 #include <cstdint>
 #include <utility>
 
+#include "collector/alerts/alert_store_rules.h"
 #include "collector/alerts/sqlite/sqlite_alert_schema.h"
 #include "collector/alerts/sqlite/sqlite_alert_statements.h"
 #include "collector/alerts/sqlite/sqlite_alerts.h"
 
 namespace ipattrib::collector {
-namespace {
-
-Status validate(const std::string& agent_id, std::uint64_t sequence, const std::vector<AlertHit>& hits,
-                std::int64_t dedup_window_ms, const std::vector<std::string>& sinks) {
-  if (agent_id.empty() != (sequence == 0)) {
-    return Status::error("record_hits: agent id and sequence must both be set, or both empty (retroactive scan)");
-  }
-  if (sequence > static_cast<std::uint64_t>(INT64_MAX)) return Status::error("record_hits: sequence out of range");
-  if (dedup_window_ms < 0) return Status::error("record_hits: negative dedup window");
-  for (const std::string& sink : sinks) {
-    if (sink.empty()) return Status::error("record_hits: empty sink name");
-  }
-  for (const AlertHit& hit : hits) {
-    if (hit.measure_id.empty() || hit.account.empty() || !hit.ip.is_set()) {
-      return Status::error("record_hits: a hit needs a measure id, an account and an ip");
-    }
-  }
-  return Status::ok();
-}
-
-}  // namespace
 
 Status open_sqlite_alert_store(const SqliteAlertStoreOptions& options, std::unique_ptr<AlertStore>& store) {
   auto alerts = std::make_unique<SqliteAlerts>();
@@ -149,7 +129,7 @@ Status SqliteAlerts::record_hits(const std::string& agent_id, std::uint64_t sequ
                                  std::int64_t now_ms, std::int64_t dedup_window_ms,
                                  const std::vector<std::string>& sinks, RecordHitsResult& result) {
   result = RecordHitsResult{};
-  if (Status s = validate(agent_id, sequence, hits, dedup_window_ms, sinks); !s) return s;
+  if (Status s = validate_record_hits(agent_id, sequence, hits, dedup_window_ms, sinks); !s) return s;
   std::lock_guard lock(writer_.mutex);
   if (Status s = writer_.st->begin.run(); !s) return s;
   Status s = record_in_transaction(agent_id, sequence, hits, now_ms, dedup_window_ms, sinks, result);
@@ -191,7 +171,7 @@ Status SqliteAlerts::record_hit(const AlertHit& hit, std::int64_t now_ms, std::i
                                 const std::vector<std::string>& sinks, bool retroactive,
                                 RecordHitsResult& result) {
   Statements& st = *writer_.st;
-  const std::int64_t window_start = now_ms < INT64_MIN + dedup_window_ms ? INT64_MIN : now_ms - dedup_window_ms;
+  const std::int64_t window_start = dedup_window_start(now_ms, dedup_window_ms);
   SqliteStatement& find = st.find_recent;
   find.bind_blob(1, hit.measure_id).bind_blob(2, hit.account).bind_blob(3, ip_bytes(hit.ip));
   find.bind_int(4, ip_family(hit.ip)).bind_int(5, window_start);

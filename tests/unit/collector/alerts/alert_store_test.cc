@@ -1,9 +1,10 @@
 // Behaviour every AlertStore must have: exactly-once recording per agent
 // batch, deduplication within the window, the outbox per sink, analyst
 // state that never goes back, filters and paging, durability across a
-// reopen. Parameterised by store so another implementation adds a factory.
+// reopen. Run against the SQLite and the PostgreSQL store.
 #include "collector/alerts/alert_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -13,16 +14,20 @@
 #include <string>
 #include <vector>
 
+#include "collector/alerts/postgresql/postgres_alert_store.h"
 #include "collector/alerts/sqlite/sqlite_alert_store.h"
+#include "tests/support/postgres_server.h"
 
 namespace ipattrib::collector {
 namespace {
 
 // Opens the store kept under `dir` (fresh per test); opening the same dir
-// again reopens the same store.
+// again reopens the same store. `unavailable` (if set) says why the store
+// cannot run here, and the test skips.
 struct AlertStoreFactory {
   std::string name;
   std::function<Status(const std::string& dir, std::unique_ptr<AlertStore>&)> open;
+  std::function<std::string()> unavailable;
 };
 
 void PrintTo(const AlertStoreFactory& factory, std::ostream* os) { *os << factory.name; }
@@ -57,6 +62,9 @@ AlertHit hit(std::string measure, std::string account, const char* ip, std::int6
 class AlertStoreTest : public ::testing::TestWithParam<AlertStoreFactory> {
  protected:
   void SetUp() override {
+    if (GetParam().unavailable) {
+      if (const std::string why = GetParam().unavailable(); !why.empty()) GTEST_SKIP() << "skipped: " << why;
+    }
     std::string pattern = (std::filesystem::temp_directory_path() / "alert-store-test-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
@@ -460,13 +468,36 @@ TEST_P(AlertStoreTest, ReopenKeepsAlertsStateWatermarkAndPendingOutbox) {
   EXPECT_EQ(record("a", 4, {hit("m1", "alice", "192.0.2.1")}, kT0 + 10).hits_suppressed, 1u);
 }
 
-const AlertStoreFactory kSqliteFactory{"sqlite", [](const std::string& dir, std::unique_ptr<AlertStore>& store) {
+const AlertStoreFactory kSqliteFactory{"sqlite",
+                                       [](const std::string& dir, std::unique_ptr<AlertStore>& store) {
                                          SqliteAlertStoreOptions options;
                                          options.path = dir + "/alerts.sqlite3";
                                          return open_sqlite_alert_store(options, store);
-                                       }};
+                                       },
+                                       nullptr};
 
-INSTANTIATE_TEST_SUITE_P(Stores, AlertStoreTest, ::testing::Values(kSqliteFactory),
+// One database per test directory on this process's throwaway server
+// (tests/support/postgres_server.h); the same dir reopens the same database.
+const AlertStoreFactory kPostgresFactory{
+    "postgresql",
+    [](const std::string& dir, std::unique_ptr<AlertStore>& store) {
+      std::string why;
+      test_support::PostgresServer* server = test_support::shared_postgres_server(why);
+      if (server == nullptr) return Status::error("no postgresql server: " + why);
+      std::string database = "alerts_";
+      for (unsigned char c : std::filesystem::path(dir).filename().string()) database += fmt::format("{:02x}", c);
+      if (Status s = server->ensure_database(database); !s) return s;
+      PostgresAlertStoreOptions options;
+      options.conninfo = server->conninfo(database);
+      options.connections = 2;
+      return open_postgres_alert_store(options, store);
+    },
+    [] {
+      std::string why;
+      return test_support::shared_postgres_server(why) == nullptr ? "no PostgreSQL server: " + why : std::string();
+    }};
+
+INSTANTIATE_TEST_SUITE_P(Stores, AlertStoreTest, ::testing::Values(kSqliteFactory, kPostgresFactory),
                          [](const ::testing::TestParamInfo<AlertStoreFactory>& info) { return info.param.name; });
 
 }  // namespace
