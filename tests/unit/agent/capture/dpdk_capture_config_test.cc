@@ -31,13 +31,11 @@ TEST(DpdkCaptureConfigTest, PcapIsTheDefaultBackendAndDpdkHasDefaults) {
 TEST(DpdkCaptureConfigTest, EveryKeyIsRead) {
   ConfigErrors errors("agent.toml");
   const CaptureConfig c = parse(
-      "[capture]\nbackend = \"dpdk\"\n[capture.dpdk]\neal_args = [\"-l\", \"2-3\", \"-a\", \"0000:03:00.0\"]\n"
+      "[capture]\n[capture.dpdk]\neal_args = [\"-l\", \"2-3\", \"-a\", \"0000:03:00.0\"]\n"
       "port = \"0000:03:00.0\"\nrx_queues = 2\nmbuf_pool_size = 65535\nmbuf_cache = 512\nrx_ring_size = 4096\n"
       "burst = 64\n",
       errors);
-  if (!dpdk_backend_built()) GTEST_SKIP() << "skipped: this build has no DPDK (backend = \"dpdk\" is refused)";
-  EXPECT_TRUE(errors.empty()) << errors.to_string();
-  EXPECT_EQ(c.backend, CaptureBackend::kDpdk);
+  EXPECT_TRUE(errors.empty()) << errors.to_string();  // in builds without DPDK too
   EXPECT_EQ(c.dpdk.eal_args, (std::vector<std::string>{"-l", "2-3", "-a", "0000:03:00.0"}));
   EXPECT_EQ(c.dpdk.port, "0000:03:00.0");
   EXPECT_EQ(c.dpdk.rx_queues, 2);
