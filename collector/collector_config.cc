@@ -25,6 +25,34 @@ void check_readable(const toml::table& section, std::string_view key, std::strin
   }
 }
 
+// A query-only collector ([ingest] enabled = false) runs no alert engine and
+// no retention job (see docs/collector.md): settings for those would silently
+// do nothing, so they are errors at their line.
+void reject_ingest_only_settings(const toml::table& root, ConfigErrors& errors) {
+  const std::string why = " has no effect with [ingest] enabled = false";
+  if (const toml::table* policy = root["policy"].as_table()) {
+    const toml::node* path = policy->get("path");
+    const std::optional<std::string> value = path != nullptr ? path->value<std::string>() : std::nullopt;
+    if (value && !value->empty()) {
+      errors.add_at(*path, "[policy] path" + why + " (a query-only collector screens no accesses); remove it");
+    }
+  }
+  if (const toml::table* alerts = root["alerts"].as_table(); alerts != nullptr && !alerts->empty()) {
+    errors.add_at(*alerts, "[alerts]" + why + " (a query-only collector raises and delivers no alerts); remove it");
+  }
+  if (const toml::table* wire = root["wire"].as_table(); wire != nullptr && !wire->empty()) {
+    errors.add_at(*wire, "[wire]" + why + " (it bounds agents' batches); remove it");
+  }
+  if (const toml::table* ledger = root["ledger"].as_table()) {
+    for (std::string_view key : {"retention_days", "retention_interval_s"}) {
+      if (const toml::node* node = ledger->get(key)) {
+        errors.add_at(*node, "[ledger] " + std::string(key) + why +
+                                 " (retention is enforced by the collectors that ingest); remove it");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 CollectorConfig parse_collector_config(const toml::table& root, ConfigErrors& errors) {
@@ -41,6 +69,7 @@ CollectorConfig parse_collector_config(const toml::table& root, ConfigErrors& er
   config.policy = parse_policy_watch_config(section_or_empty(root, "policy", errors), errors);
   config.alerts = parse_alerts_config(section_or_empty(root, "alerts", errors), errors);
 
+  if (!config.ingest.enabled) reject_ingest_only_settings(root, errors);
   for (std::string_view key : {"tls_ca", "tls_cert", "tls_key"}) check_readable(ingest, key, "[ingest]", errors);
   for (std::string_view key : {"tls_cert", "tls_key"}) check_readable(api, key, "[api]", errors);
   if (const toml::table* policy = root["policy"].as_table()) check_readable(*policy, "path", "[policy]", errors);
@@ -61,6 +90,7 @@ std::vector<std::string> settings_needing_restart(const CollectorConfig& running
     if (!(a == b)) changed.emplace_back(name);
   };
   compare("stats_interval_s", running.stats_interval_s, fresh.stats_interval_s);
+  compare("[ingest] enabled", running.ingest.enabled, fresh.ingest.enabled);
   const LedgerConfig& l = running.ledger;
   const LedgerConfig& m = fresh.ledger;
   compare("[ledger] store", l.store, m.store);

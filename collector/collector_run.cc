@@ -43,6 +43,13 @@ bool CollectorRun::start() {
     spdlog::error("ledger: {}", s.message());
     return false;
   }
+  if (!config_.ingest.enabled) {
+    // Query-only: analysts read a ledger that ingesting collectors fill and
+    // keep; this process must not write it behind their back.
+    spdlog::info("ingest: off ([ingest] enabled = false): query only; no agent listener, no special-measures "
+                 "screening, no retention job");
+    return start_api();
+  }
   if (!start_alerts()) return false;
   ingest_ = std::make_unique<IngestServer>(config_.ingest, *store_, config_.wire);
   if (alerts_) ingest_->set_committed_batch_observer(&alerts_->observer());
@@ -78,7 +85,7 @@ bool CollectorRun::start_api() {
   api_->set_extra_metrics([this](std::string& out) {
     PrometheusCounters prometheus(out);
     report(prometheus);
-    ingest_->counters().store_apply_seconds.write_prometheus("ipattrib_ingest_store_apply_seconds", out);
+    if (ingest_) ingest_->counters().store_apply_seconds.write_prometheus("ipattrib_ingest_store_apply_seconds", out);
   });
   if (alerts_) api_->set_alerts(alerts_->endpoints());
   api_->register_routes(*http_);
@@ -125,7 +132,9 @@ void CollectorRun::reload() {
     notifier_.ready();
     return;
   }
-  if (Status s = ingest_->reload(fresh->ingest); !s) {
+  if (!ingest_) {
+    // Query-only: no listener whose TLS files or allow-list could change.
+  } else if (Status s = ingest_->reload(fresh->ingest); !s) {
     spdlog::error("SIGHUP: agent TLS files not reloaded ({}); new agent connections keep the old ones", s.message());
   } else {
     config_.ingest.tls_ca = fresh->ingest.tls_ca;
@@ -151,7 +160,7 @@ void CollectorRun::shut_down() {
   if (http_) http_->stop();
   if (http_thread_.joinable()) http_thread_.join();
   if (retention_) retention_->stop();
-  if (ingest_) log_stats();
+  if (ingest_ || http_) log_stats();
   ingest_.reset();
   alerts_.reset();
   retention_.reset();
@@ -166,12 +175,17 @@ void CollectorRun::report(StatsSink& sink) const {
 void CollectorRun::log_stats() {
   StatsLine line;
   report(line);
+  if (!ingest_) {
+    spdlog::info("stats: query only {}", line.to_string());
+    return;
+  }
   const LatencyHistogram& apply = ingest_->counters().store_apply_seconds;
   spdlog::info("stats: {} store_apply_p50_le_ms={} store_apply_p99_le_ms={}", line.to_string(),
                apply.quantile_upper_bound(0.5) * 1000, apply.quantile_upper_bound(0.99) * 1000);
 }
 
 std::string CollectorRun::status_line() const {
+  if (!ingest_) return "query only (ingest off)";
   const IngestCounters& c = ingest_->counters();
   return fmt::format("{} agents connected, {} batches / {} accesses applied, {} duplicates ignored, {} store errors",
                      c.agents_connected.load(), c.batches.load(), c.accesses.load(), c.duplicate_batches.load(),

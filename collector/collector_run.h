@@ -2,7 +2,8 @@
 // ledger, the special-measures side, the agent listener, the retention job
 // and the query API in that order (so /healthz answering means fully up),
 // tells systemd it is ready, serves signals from its main loop, and shuts
-// down ingest first so no committed batch loses its ACK.
+// down ingest first so no committed batch loses its ACK. With [ingest]
+// enabled = false it opens only the ledger and the query API (query-only).
 #pragma once
 
 #include <httplib.h>

@@ -1,7 +1,8 @@
 // ipattrib-collector: receives agents' batches over mutual TLS, keeps the
 // per-account IP ledger (SQLite or PostgreSQL), screens every access against
 // the special-measures policy and delivers its alerts, serves the query API,
-// and enforces the retention window. Exit status: 0 ok (also after
+// and enforces the retention window — or, with [ingest] enabled = false, only
+// serves the query API over a ledger other collectors fill. Exit status: 0 ok (also after
 // SIGTERM/SIGINT), 1 bad configuration or a failure to start, 2 bad usage.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>

@@ -5,13 +5,35 @@
 #include "common/tls/tcp_socket.h"
 
 namespace ipattrib::collector {
+namespace {
+
+// A query-only collector has no listener, so any listener setting in its
+// [ingest] section is a mistake (or a config copied from an ingesting
+// collector): saying so beats silently ignoring it.
+void reject_listener_keys(const toml::table& section, ConfigErrors& errors) {
+  for (std::string_view key : {"listen", "tls_ca", "tls_cert", "tls_key", "allowed_agents", "max_connections",
+                               "idle_timeout_s", "plaintext_for_tests"}) {
+    const toml::node* node = section.get(key);
+    if (node == nullptr) continue;
+    errors.add_at(*node, "[ingest] " + std::string(key) +
+                            " has no effect with enabled = false (a query-only collector listens for no agents); "
+                            "remove it");
+  }
+}
+
+}  // namespace
 
 IngestConfig parse_ingest_config(const toml::table& section, ConfigErrors& errors) {
   IngestConfig config;
   errors.reject_unknown_keys(section,
-                             {"listen", "tls_ca", "tls_cert", "tls_key", "allowed_agents", "max_connections",
+                             {"enabled", "listen", "tls_ca", "tls_cert", "tls_key", "allowed_agents", "max_connections",
                               "idle_timeout_s", "plaintext_for_tests"},
                              "[ingest]");
+  if (auto v = errors.get_bool(section, "enabled")) config.enabled = *v;
+  if (!config.enabled) {
+    reject_listener_keys(section, errors);
+    return config;
+  }
   const std::uint32_t section_line = section.source().begin.line;
   auto line_of = [&](std::string_view key) {
     const toml::node* node = section.get(key);

@@ -14,6 +14,9 @@
 namespace ipattrib::collector {
 
 struct IngestConfig {
+  // enabled: false makes a query-only collector (analysts' API over a ledger
+  // that other collectors fill); every other [ingest] key is then an error.
+  bool enabled = true;
   std::string listen = "0.0.0.0:7443";  // listen: host:port ([v6]:port); port 0 = any free port (tests)
   std::string tls_ca;                   // tls_ca: CA that signs agent certificates (required unless plaintext)
   std::string tls_cert;                 // tls_cert: the collector's certificate chain (required unless plaintext)

@@ -376,6 +376,84 @@ TEST_F(CollectorProcessTest, SighupReloadsTokensAndAllowListAndKeepsThemWhenTheN
   EXPECT_EQ(collector_.stop(SIGTERM), 0);
 }
 
+// A query-only collector ([ingest] enabled = false) on the SQLite file an
+// ingesting collector fills: it listens for no agents, runs neither alerts
+// nor retention, and answers the query API (and ipattribctl) with what the
+// other one committed.
+TEST_F(CollectorProcessTest, QueryOnlyCollectorAnswersFromTheLedgerAnotherCollectorFills) {
+  start_collector();
+  const std::uint16_t query_port = free_port();
+  const std::string query_config = (dir_ / "query-only.toml").string();
+  std::ofstream(query_config) << "stats_interval_s = 1\n"
+                              << "[ledger]\nsqlite_path = \"" << (dir_ / "ledger.sqlite3").string() << "\"\n"
+                              << "[ingest]\nenabled = false\n"
+                              << "[api]\nlisten = \"127.0.0.1:" << query_port << "\"\n"
+                              << "token_sha256 = [\"" << kTokenSha256 << "\"]\n";
+  std::string out;
+  ASSERT_EQ(run(std::string(IPATTRIB_COLLECTOR_BIN) + " --check-config --config " + query_config, &out), 0) << out;
+  CollectorProcess query_only;
+  query_only.start(query_config, (dir_ / "query-only.log").string());
+  const std::uint16_t ingest_api_port = api_port_;
+  api_port_ = query_port;  // get() and metrics() now ask the query-only collector
+  ASSERT_TRUE(eventually([&] {
+    auto res = httplib::Client("127.0.0.1", query_port).Get("/healthz");
+    return res && res->status == 200;
+  }))
+      << "query-only collector did not come up; see " << (dir_ / "query-only.log");
+
+  std::unique_ptr<agent::CollectorClient> client;
+  ASSERT_TRUE(agent::CollectorClient::create(client_options("pki"), client));
+  ASSERT_TRUE(client->connect(0, 0));
+  send(*client, 1, 4);
+  wait_acks(*client, 4);
+  expect_ledger_holds_batches(4);
+  const std::string m = metrics();
+  EXPECT_EQ(m.find("ipattrib_ingest_"), std::string::npos) << m;
+  EXPECT_EQ(m.find("ipattrib_retention_"), std::string::npos) << m;
+  get("/v1/alerts", 503);  // "alerts are not configured on this collector"
+
+#ifdef IPATTRIBCTL_BIN
+  const std::string ctl = "IPATTRIB_TOKEN=" + std::string(kToken) + " " + IPATTRIBCTL_BIN + " --url http://127.0.0.1:" +
+                          std::to_string(query_port) + " ";
+  ASSERT_EQ(run(ctl + "account acct-3 --format json", &out), 0) << out;
+  EXPECT_NE(out.find("198.51.100.3"), std::string::npos) << out;
+  ASSERT_EQ(run(ctl + "ip 2001:db8::2", &out), 0) << out;
+  EXPECT_NE(out.find("shared"), std::string::npos) << out;
+#endif
+  api_port_ = ingest_api_port;
+  client->disconnect();
+  EXPECT_EQ(query_only.stop(SIGTERM), 0);
+  EXPECT_EQ(collector_.stop(SIGTERM), 0);
+  std::ifstream in(dir_ / "query-only.log");
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("query only"), std::string::npos) << log;
+  EXPECT_EQ(log.find("ingest: listening"), std::string::npos) << log;
+}
+
+// What a query-only collector would silently ignore is an error at its line.
+TEST_F(CollectorProcessTest, QueryOnlyConfigRejectsIngestAlertAndRetentionSettingsAtTheirLine) {
+  const std::string config = (dir_ / "bad-query-only.toml").string();
+  std::ofstream(config) << "[ledger]\n"                                  // 1
+                        << "sqlite_path = \"x.sqlite3\"\n"               // 2
+                        << "retention_days = 30\n"                       // 3
+                        << "[ingest]\n"                                  // 4
+                        << "enabled = false\n"                           // 5
+                        << "listen = \"127.0.0.1:7443\"\n"               // 6
+                        << "[policy]\n"                                  // 7
+                        << "path = \"config/special-measures.toml\"\n"   // 8
+                        << "[alerts]\n"                                  // 9
+                        << "dedup_window_s = 60\n";                      // 10
+  std::string out;
+  EXPECT_EQ(run(std::string("cd ") + IPATTRIB_SOURCE_DIR + " && " + IPATTRIB_COLLECTOR_BIN +
+                " --check-config --config " + config, &out), 1) << out;
+  EXPECT_NE(out.find("bad-query-only.toml:3: [ledger] retention_days has no effect"), std::string::npos) << out;
+  EXPECT_NE(out.find("bad-query-only.toml:6: [ingest] listen has no effect"), std::string::npos) << out;
+  EXPECT_NE(out.find("bad-query-only.toml:8: [policy] path has no effect"), std::string::npos) << out;
+  EXPECT_NE(out.find("bad-query-only.toml:9: [alerts] has no effect"), std::string::npos) << out;
+  EXPECT_EQ(out.find("tls_ca is required"), std::string::npos) << out;
+  EXPECT_EQ(out.find("allowed_agents is required"), std::string::npos) << out;
+}
+
 #if defined(IPATTRIB_AGENT_BIN) && defined(IPATTRIB_GEN_BIN)
 // The main job end to end through the real binaries: a generated capture with
 // known ground truth is replayed through ipattrib-agent, which aggregates and

@@ -52,6 +52,26 @@ TEST(IngestConfigTest, PlaintextNeedsNoTlsFilesButAnAllowList) {
   EXPECT_FALSE(empty_list.empty());
 }
 
+// A query-only collector needs no TLS files or allow-list, and any listener
+// key beside enabled = false is an error at its line.
+TEST(IngestConfigTest, DisabledNeedsNothingAndRefusesListenerKeys) {
+  ConfigErrors errors("collector.toml");
+  IngestConfig config = parse("[ingest]\nenabled = false\n", errors);
+  EXPECT_TRUE(errors.empty()) << errors.to_string();
+  EXPECT_FALSE(config.enabled);
+  ConfigErrors with_keys("collector.toml");
+  parse("[ingest]\nenabled = false\nallowed_agents = [\"*\"]\nidle_timeout_s = 60\nbogus = 1\n", with_keys);
+  const std::string text = with_keys.to_string();
+  EXPECT_NE(text.find("collector.toml:3: [ingest] allowed_agents has no effect with enabled = false"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("collector.toml:4: [ingest] idle_timeout_s has no effect"), std::string::npos) << text;
+  EXPECT_NE(text.find("bogus"), std::string::npos) << text;
+  EXPECT_EQ(with_keys.errors().size(), 3u) << text;
+  ConfigErrors enabled;
+  EXPECT_TRUE(parse("[ingest]\nenabled = true\nplaintext_for_tests = true\nallowed_agents = [\"*\"]\n", enabled).enabled);
+  EXPECT_TRUE(enabled.empty()) << enabled.to_string();
+}
+
 TEST(IngestConfigTest, AllowList) {
   EXPECT_TRUE(agent_allowed({"a", "b"}, "b"));
   EXPECT_FALSE(agent_allowed({"a", "b"}, "c"));
