@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "collector/ledger/ledger_store.h"
@@ -61,6 +62,13 @@ class PostgresLedger final : public LedgerStore {
   PostgresConnection* acquire_writer();
   void release_writer(PostgresConnection* c);
   Status resolve_gateways(PostgresConnection& c, const RecordBatch& batch);
+  // Creates the month partitions the batch's chunks need (outside its
+  // transaction, like gateways) unless this store already saw them.
+  Status ensure_chunk_partitions(PostgresConnection& c, const RecordBatch& batch);
+  void forget_chunk_partitions();
+  // Drops the month partitions wholly older than the cutoff; a lock that
+  // cannot be had at once skips the drop (the row path deletes instead).
+  Status drop_old_partitions(PostgresConnection& c, std::int64_t cutoff_ms, std::uint64_t& accesses_deleted);
   Status apply_once(PostgresConnection& c, const RecordBatch& batch, ApplyResult& result, std::string& sqlstate);
   Status apply_round(PostgresConnection& c, const Round& round, ApplyResult& result, std::string& sqlstate);
   Status retention_once(PostgresConnection& c, std::int64_t cutoff_ms, RetentionResult& result, std::string& sqlstate);
@@ -85,6 +93,12 @@ class PostgresLedger final : public LedgerStore {
   std::mutex gateway_mutex_;
   std::unordered_map<std::string, std::int64_t> gateway_ids_;    // gateway_mutex_
   std::unordered_map<std::int64_t, std::string> gateway_names_;  // gateway_mutex_
+
+  // Months (ChunkMonth::index) known to have a partition. Another collector's
+  // retention may drop one: the insert then fails with 23514, the set is
+  // cleared and the batch applied again.
+  std::mutex months_mutex_;
+  std::unordered_set<std::int64_t> partitioned_months_;  // months_mutex_
 };
 
 }  // namespace ipattrib::collector

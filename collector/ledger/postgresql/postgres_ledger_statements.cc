@@ -107,8 +107,12 @@ std::vector<std::pair<std::string, std::string>> postgres_ledger_statements() {
        "SELECT s.ip, s.access_class, c.gateway_id, c.first_ms, c.n, c.times, c.id "
        "FROM ledger_access_chunks AS c JOIN ledger_summaries AS s ON s.id = c.summary_id "
        "WHERE c.id = ANY($1::bigint[])"},
+      {"ensure_chunk_partitions", "SELECT ledger_ensure_chunk_partitions($1::bigint[])"},
+      {"drop_chunk_partitions", "SELECT partitions, accesses FROM ledger_drop_chunk_partitions($1::bigint)"},
+      // first_ms < cutoff (implied by last_ms < cutoff) prunes the partitions
+      // that start after it.
       {"delete_old_chunks",
-       "WITH d AS (DELETE FROM ledger_access_chunks WHERE last_ms < $1::bigint RETURNING n) "
+       "WITH d AS (DELETE FROM ledger_access_chunks WHERE first_ms < $1::bigint AND last_ms < $1::bigint RETURNING n) "
        "SELECT coalesce(sum(n), 0)::bigint FROM d"},
       {"straddling_chunks",
        "SELECT id, first_ms, n, times FROM ledger_access_chunks WHERE first_ms < $1::bigint AND last_ms >= $1::bigint "

@@ -10,6 +10,7 @@
 
 #include "collector/ledger/access_time_codec.h"
 #include "collector/ledger/ledger_store_rules.h"
+#include "collector/ledger/postgresql/postgres_chunk_months.h"
 #include "collector/ledger/postgresql/postgres_ledger.h"
 #include "collector/ledger/postgresql/postgres_ledger_statements.h"
 #include "collector/ledger/postgresql/postgres_schema.h"
@@ -22,6 +23,13 @@ namespace {
 // PostgreSQL aborting one transaction; it is simply run again.
 constexpr int kMaxAttempts = 5;
 
+// "no partition of relation found for row": a month partition this store
+// believed in was dropped by another collector's retention.
+constexpr std::string_view kNoPartitionSqlstate = "23514";
+// Retention's partition drop waits at most this long for ingest to let go
+// of the chunk table; past it the row path does the deleting this time.
+constexpr const char kDropLockTimeout[] = "SET LOCAL lock_timeout = '5s'";
+constexpr std::string_view kLockTimeoutSqlstate = "55P03";
 
 using SummaryKey = std::tuple<std::string_view, IpAddress, int>;
 
@@ -130,6 +138,40 @@ Status PostgresLedger::resolve_gateways(PostgresConnection& c, const RecordBatch
   return Status::ok();
 }
 
+Status PostgresLedger::ensure_chunk_partitions(PostgresConnection& c, const RecordBatch& batch) {
+  PgArray ask;
+  std::vector<std::int64_t> asked;
+  {
+    std::lock_guard lock(months_mutex_);
+    for (const AttributionRecord& r : batch.records) {
+      std::int64_t lo = 0, hi = 0;  // the month of the previous time: most times share it
+      for (std::int64_t t : r.access_times_ms) {
+        if (t >= lo && t < hi) continue;
+        const std::optional<ChunkMonth> month = chunk_month_of(t);
+        if (!month) continue;  // a fixed partition holds it
+        lo = month->lo_ms;
+        hi = month->hi_ms;
+        if (partitioned_months_.count(month->index) != 0 ||
+            std::find(asked.begin(), asked.end(), month->index) != asked.end()) {
+          continue;
+        }
+        asked.push_back(month->index);
+        ask.add_int(t);
+      }
+    }
+  }
+  if (asked.empty()) return Status::ok();
+  if (Status s = c.run("ensure_chunk_partitions", PgParams().text(ask.literal())); !s) return s;
+  std::lock_guard lock(months_mutex_);
+  partitioned_months_.insert(asked.begin(), asked.end());
+  return Status::ok();
+}
+
+void PostgresLedger::forget_chunk_partitions() {
+  std::lock_guard lock(months_mutex_);
+  partitioned_months_.clear();
+}
+
 Status PostgresLedger::apply_batch(const RecordBatch& batch, ApplyResult& result) {
   result = ApplyResult{};
   if (Status s = validate_batch(batch); !s) return s;
@@ -139,6 +181,10 @@ Status PostgresLedger::apply_batch(const RecordBatch& batch, ApplyResult& result
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
     if (s = c.ensure_connected(); !s) return s;
     if (s = resolve_gateways(c, batch); !s) return s;
+    if (s = ensure_chunk_partitions(c, batch); !s) {
+      if (c.lost()) continue;
+      return s;
+    }
     std::string sqlstate;
     if (s = c.exec("BEGIN"); !s) {
       if (c.lost()) continue;  // the server went away since the last use: reconnect
@@ -149,6 +195,10 @@ Status PostgresLedger::apply_batch(const RecordBatch& batch, ApplyResult& result
     if (s) return s;
     c.exec("ROLLBACK");
     result = ApplyResult{};
+    if (sqlstate == kNoPartitionSqlstate) {
+      forget_chunk_partitions();
+      continue;
+    }
     // A lost connection (server restart, failover) is retried on a new one:
     // if the lost COMMIT did happen, the retry finds the batch a duplicate.
     if (!is_retryable_sqlstate(sqlstate) && !c.lost()) break;
@@ -324,10 +374,34 @@ Status PostgresLedger::apply_round(PostgresConnection& c, const Round& round, Ap
   return Status::ok();
 }
 
+// Its own short transaction before the row path's: the drop holds the chunk
+// table exclusively, which must not last while summaries are deleted.
+Status PostgresLedger::drop_old_partitions(PostgresConnection& c, std::int64_t cutoff_ms,
+                                           std::uint64_t& accesses_deleted) {
+  accesses_deleted = 0;
+  if (Status s = c.ensure_connected(); !s) return s;
+  if (Status s = c.exec("BEGIN"); !s) return s;
+  std::string sqlstate;
+  PgResult dropped;
+  Status s = c.exec(kDropLockTimeout, &sqlstate);
+  if (s) s = c.run("drop_chunk_partitions", PgParams().int8(cutoff_ms), dropped, &sqlstate);
+  if (s) s = c.exec("COMMIT", &sqlstate);
+  if (!s) {
+    c.exec("ROLLBACK");
+    const bool busy = sqlstate == kLockTimeoutSqlstate || is_retryable_sqlstate(sqlstate);
+    return busy && !c.lost() ? Status::ok() : s;
+  }
+  if (dropped.int_at(0, 0) > 0) forget_chunk_partitions();
+  accesses_deleted = static_cast<std::uint64_t>(dropped.int_at(0, 1));
+  return Status::ok();
+}
+
 Status PostgresLedger::apply_retention(std::int64_t cutoff_ms, RetentionResult& result) {
   WriterLease lease(*this);
   PostgresConnection& c = *lease;
-  Status s;
+  std::uint64_t dropped_accesses = 0;
+  Status s = drop_old_partitions(c, cutoff_ms, dropped_accesses);
+  if (!s) return s;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
     result = RetentionResult{};
     if (s = c.ensure_connected(); !s) return s;
@@ -338,7 +412,10 @@ Status PostgresLedger::apply_retention(std::int64_t cutoff_ms, RetentionResult& 
     }
     s = retention_once(c, cutoff_ms, result, sqlstate);
     if (s) s = c.exec("COMMIT", &sqlstate);
-    if (s) return s;
+    if (s) {
+      result.accesses_deleted += dropped_accesses;
+      return s;
+    }
     c.exec("ROLLBACK");
     result = RetentionResult{};
     if (!is_retryable_sqlstate(sqlstate) && !c.lost()) break;
@@ -346,8 +423,11 @@ Status PostgresLedger::apply_retention(std::int64_t cutoff_ms, RetentionResult& 
   return s;
 }
 
-// Deletes whole chunks older than the cutoff, keeps only the newer times of
-// chunks straddling it, then the summaries last seen before it.
+// After whole months were dropped: deletes the chunks older than the cutoff
+// that are left (in the month it falls in, and any month a drop skipped),
+// keeps only the newer times of chunks straddling it, then the summaries last
+// seen before it. A summary's count and first sight stay as they were: they
+// describe its whole life, whichever path deleted its detail.
 Status PostgresLedger::retention_once(PostgresConnection& c, std::int64_t cutoff_ms, RetentionResult& result,
                                       std::string& sqlstate) {
   PgResult deleted;

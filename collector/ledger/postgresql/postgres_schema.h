@@ -13,6 +13,9 @@ namespace ipattrib::collector {
 // migrates and the others then find the latest version. Refuses a database
 // migrated by a newer program.
 Status migrate_postgres_ledger(PostgresConnection& connection);
+// Stops at `target_version` (1..latest): tests build an older program's
+// database with it, to check that migrating keeps its data.
+Status migrate_postgres_ledger(PostgresConnection& connection, int target_version);
 
 int postgres_ledger_latest_version();
 

@@ -6,17 +6,22 @@
 // ../ledger_store_test.cc.
 #include "collector/ledger/postgresql/postgres_ledger_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "collector/ledger/access_time_codec.h"
 #include "collector/ledger/ledger_store_factory.h"
+#include "collector/ledger/postgresql/postgres_schema.h"
+#include "collector/ledger/sqlite/sqlite_ledger_store.h"
 #include "tests/support/postgres_server.h"
 
 namespace ipattrib::collector {
@@ -44,6 +49,13 @@ RecordBatch batch(std::string agent, std::uint64_t sequence, std::vector<Attribu
   b.sequence = sequence;
   b.records = std::move(records);
   return b;
+}
+
+// Milliseconds since the epoch of a UTC date and time in 2024.
+std::int64_t at(unsigned month, unsigned day, int hour = 0, int minute = 0) {
+  using namespace std::chrono;
+  const sys_days date = year(2024) / month / day;
+  return duration_cast<milliseconds>(date.time_since_epoch() + hours(hour) + minutes(minute)).count();
 }
 
 class PostgresLedgerStoreTest : public ::testing::Test {
@@ -77,9 +89,245 @@ class PostgresLedgerStoreTest : public ::testing::Test {
     return out.accesses.size();
   }
 
+  // The SQLite store: the reference for what retention must leave, since
+  // it deletes row by row.
+  std::unique_ptr<LedgerStore> open_sqlite_reference() {
+    const std::string path = server_->directory() + "/reference-" + database_ + ".sqlite3";
+    std::filesystem::remove(path);
+    SqliteLedgerOptions options;
+    options.path = path;
+    std::unique_ptr<LedgerStore> store;
+    Status s = open_sqlite_ledger_store(options, store);
+    EXPECT_TRUE(s) << s.message();
+    return store;
+  }
+  void apply_to(const std::vector<LedgerStore*>& stores, const RecordBatch& b) {
+    for (LedgerStore* store : stores) {
+      ApplyResult r;
+      Status s = store->apply_batch(b, r);
+      ASSERT_TRUE(s) << s.message();
+      EXPECT_FALSE(r.duplicate);
+    }
+  }
+  void expect_same_export(LedgerStore& a, LedgerStore& b, const std::string& account) {
+    AccountExport x, y;
+    ASSERT_TRUE(a.export_account(account, x));
+    ASSERT_TRUE(b.export_account(account, y));
+    EXPECT_EQ(x.ips, y.ips) << account;
+    EXPECT_EQ(x.accesses, y.accesses) << account;
+  }
+  std::string month_partitions() { return sql("SELECT string_agg(name, ',' ORDER BY lo) FROM ledger_chunk_partitions"); }
+  std::string attached_partitions() {
+    return sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'ledger_access_chunks'::regclass");
+  }
+
   PostgresServer* server_ = nullptr;
   std::string database_;
 };
+
+// Retention drops whole months and leaves exactly what the row-deleting
+// SQLite store leaves: the same accesses, summaries with the same whole-life
+// counts and first sights, the same counts of what went.
+TEST_F(PostgresLedgerStoreTest, RetentionDropsWholeMonthsAndLeavesWhatTheRowPathLeaves) {
+  auto pg = open_collector();
+  auto lite = open_sqlite_reference();
+  ASSERT_TRUE(pg && lite);
+  const std::vector<LedgerStore*> both = {pg.get(), lite.get()};
+  // acct-a's March chunk runs into April: its month must not be dropped
+  // while the cutoff is inside the chunk.
+  apply_to(both, batch("a", 1,
+                       {record("acct-a", "192.0.2.1", {at(1, 5), at(2, 10), at(3, 31, 23, 30), at(4, 1, 0, 20)}),
+                        record("acct-b", "192.0.2.2", {at(1, 20)})}));
+  AttributionRecord admin = record("acct-c", "2001:db8::3", {at(4, 10), at(5, 3)});
+  admin.access_class = RecordClass::kAdmin;
+  apply_to(both, batch("a", 2, {admin, record("acct-a", "192.0.2.1", {at(6, 1)})}));
+  EXPECT_EQ(month_partitions(),
+            "ledger_access_chunks_202401,ledger_access_chunks_202402,ledger_access_chunks_202403,"
+            "ledger_access_chunks_202404,ledger_access_chunks_202405,ledger_access_chunks_202406");
+  EXPECT_EQ(attached_partitions(), "8");  // six months and the two out-of-range ones
+
+  const std::int64_t cutoff = at(4, 1, 0, 10);
+  RetentionResult from_pg, from_lite;
+  ASSERT_TRUE(pg->apply_retention(cutoff, from_pg));
+  ASSERT_TRUE(lite->apply_retention(cutoff, from_lite));
+  EXPECT_EQ(from_pg.accesses_deleted, 4u);  // Jan 5, Feb 10, Jan 20, Mar 31 23:30
+  EXPECT_EQ(from_pg.summaries_deleted, 1u);  // acct-b
+  EXPECT_EQ(from_pg.accesses_deleted, from_lite.accesses_deleted);
+  EXPECT_EQ(from_pg.summaries_deleted, from_lite.summaries_deleted);
+  // January and February dropped; March kept for its straddling chunk,
+  // which the row path trimmed (and moved to April).
+  EXPECT_EQ(month_partitions(),
+            "ledger_access_chunks_202403,ledger_access_chunks_202404,ledger_access_chunks_202405,"
+            "ledger_access_chunks_202406");
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_access_chunks_202403"), "0");
+  for (const char* account : {"acct-a", "acct-b", "acct-c"}) expect_same_export(*pg, *lite, account);
+  AccountExport a;
+  ASSERT_TRUE(pg->export_account("acct-a", a));
+  ASSERT_EQ(a.ips.size(), 1u);
+  EXPECT_EQ(a.ips[0].access_count, 5u);
+  EXPECT_EQ(a.ips[0].first_seen_ms, at(1, 5));
+  ASSERT_EQ(a.accesses.size(), 2u);
+  EXPECT_EQ(a.accesses[0].time_ms, at(4, 1, 0, 20));
+
+  // The emptied March goes at the next pass, deleting nothing more.
+  ASSERT_TRUE(pg->apply_retention(cutoff, from_pg));
+  ASSERT_TRUE(lite->apply_retention(cutoff, from_lite));
+  EXPECT_EQ(from_pg.accesses_deleted, 0u);
+  EXPECT_EQ(from_pg.summaries_deleted, 0u);
+  EXPECT_EQ(from_lite.accesses_deleted, 0u);
+  EXPECT_EQ(month_partitions(),
+            "ledger_access_chunks_202404,ledger_access_chunks_202405,ledger_access_chunks_202406");
+  EXPECT_EQ(attached_partitions(), "5");
+
+  // An access from a dropped month arriving late (a replayed spool) gets
+  // its partition back; later months keep taking appends.
+  apply_to(both, batch("a", 3, {record("acct-a", "192.0.2.1", {at(2, 11), at(6, 1, 0, 1)})}));
+  for (const char* account : {"acct-a", "acct-b", "acct-c"}) expect_same_export(*pg, *lite, account);
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_chunk_partitions"), "4");
+}
+
+// Another collector's retention dropped a month this collector believes
+// exists: the insert finds no partition, and the batch is applied again
+// after creating it, exactly once.
+TEST_F(PostgresLedgerStoreTest, AMonthDroppedByAnotherCollectorIsCreatedAgain) {
+  auto a = open_collector();
+  auto b = open_collector();
+  ASSERT_TRUE(a && b);
+  ApplyResult r;
+  ASSERT_TRUE(b->apply_batch(batch("agent-1", 1, {record("acct", "192.0.2.1", {at(1, 5)})}), r));
+  RetentionResult gone;
+  ASSERT_TRUE(a->apply_retention(at(2, 1), gone));
+  EXPECT_EQ(gone.accesses_deleted, 1u);
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_chunk_partitions"), "0");
+  Status s = b->apply_batch(batch("agent-1", 2, {record("acct", "192.0.2.1", {at(1, 6)})}), r);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_FALSE(r.duplicate);
+  EXPECT_EQ(month_partitions(), "ledger_access_chunks_202401");
+  EXPECT_EQ(accesses_of(*a, "acct"), 1u);
+  std::uint64_t highest = 0;
+  ASSERT_TRUE(a->highest_sequence("agent-1", highest));
+  EXPECT_EQ(highest, 2u);
+}
+
+// Two collectors needing the same new months at the same moment: each
+// month is created once and no batch fails.
+TEST_F(PostgresLedgerStoreTest, CollectorsCreatingTheSameMonthsAtOnceBothSucceed) {
+  auto a = open_collector();
+  auto b = open_collector();
+  ASSERT_TRUE(a && b);
+  std::atomic<int> failures{0};
+  auto run = [&](LedgerStore& store, const std::string& agent) {
+    for (unsigned month = 1; month <= 12; ++month) {
+      ApplyResult r;
+      if (!store.apply_batch(batch(agent, month, {record("acct-" + agent, "192.0.2.1", {at(month, 3)})}), r)) {
+        ++failures;
+      }
+    }
+  };
+  std::thread ta([&] { run(*a, "a"); });
+  std::thread tb([&] { run(*b, "b"); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_chunk_partitions"), "12");
+  EXPECT_EQ(accesses_of(*a, "acct-a"), 12u);
+  EXPECT_EQ(accesses_of(*a, "acct-b"), 12u);
+}
+
+// Times a broken clock produces (before year 1, after 9999) land in the
+// fixed out-of-range partitions and read back like any other.
+TEST_F(PostgresLedgerStoreTest, TimesOutsideTheCalendarRangeAreKept) {
+  auto store = open_collector();
+  const std::int64_t far_past = -62135596800000 - 1000;     // 1 BC
+  const std::int64_t far_future = 253402300800000 + 1000;   // year 10000
+  ApplyResult r;
+  Status s = store->apply_batch(batch("a", 1, {record("acct", "192.0.2.1", {far_past, -1, 0, far_future})}), r);
+  ASSERT_TRUE(s) << s.message();
+  AccountExport out;
+  ASSERT_TRUE(store->export_account("acct", out));
+  std::vector<std::int64_t> times;
+  for (const Access& access : out.accesses) times.push_back(access.time_ms);
+  EXPECT_EQ(times, (std::vector<std::int64_t>{far_past, -1, 0, far_future}));
+  EXPECT_EQ(month_partitions(), "ledger_access_chunks_196912,ledger_access_chunks_197001");
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_access_chunks_before_year_1"), "1");
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_access_chunks_from_year_10000"), "1");
+}
+
+// A database written by the version-1 program (one unpartitioned chunk
+// table) keeps every access through the migration: the same answers as a
+// store that was fed the same batches, new batches append after the old
+// chunks' ids, and retention drops the migrated months.
+TEST_F(PostgresLedgerStoreTest, AVersion1DatabaseKeepsItsDataThroughThePartitioningMigration) {
+  {
+    PostgresConnection c;
+    ASSERT_TRUE(c.connect(server_->conninfo(database_), ""));
+    Status s = migrate_postgres_ledger(c, 1);
+    ASSERT_TRUE(s) << s.message();
+  }
+  // The rows the version-1 store wrote for these two batches.
+  AttributionRecord admin = record("acct", "2001:db8::2", {at(2, 10), at(2, 10) + 5});
+  admin.access_class = RecordClass::kAdmin;
+  const RecordBatch first = batch("agent-v1", 7,
+                                  {record("acct", "192.0.2.1", {at(1, 1), at(1, 1) + 10, at(1, 1) + 20}), admin});
+  const RecordBatch second = batch("agent-v1", 8, {record("acct", "192.0.2.1", {at(3, 5)})});
+  auto chunk = [&](int summary, std::vector<std::int64_t> times) {
+    std::string bytes;
+    encode_access_times(times.front(), times, bytes);
+    std::string hex;
+    for (unsigned char ch : bytes) hex += fmt::format("{:02x}", ch);
+    return fmt::format("({}, 1, {}, {}, {}, '\\x{}'::bytea)", summary, times.front(), times.back(), times.size(), hex);
+  };
+  auto summary = [](const char* ip, int cls, std::int64_t first_ms, std::int64_t last_ms, int count) {
+    return fmt::format("('\\x61636374'::bytea, '{}', {}, 0, {}, {}, {}, '\\x5553', '', '', 0, '', 0, 0, "
+                       "'\\x5553', '', '', 0, '', 0, 0, '')", ip, cls, first_ms, last_ms, count);
+  };
+  sql("INSERT INTO ledger_gateways (name) VALUES ('\\x677731'::bytea)");
+  sql("INSERT INTO ledger_summaries (account, ip, access_class, ip_source, first_seen_ms, last_seen_ms, "
+      "access_count, f_country, f_registered_country, f_subdivision, f_asn, f_as_org, f_anonymizer_flags, "
+      "f_db_build_epoch, l_country, l_registered_country, l_subdivision, l_asn, l_as_org, l_anonymizer_flags, "
+      "l_db_build_epoch, last_principal) VALUES " +
+      summary("192.0.2.1", 0, at(1, 1), at(3, 5), 4) + ", " + summary("2001:db8::2", 1, at(2, 10), at(2, 10) + 5, 2));
+  sql("INSERT INTO ledger_summary_gateways VALUES (1, 1), (2, 1)");
+  sql("INSERT INTO ledger_access_chunks (summary_id, gateway_id, first_ms, last_ms, n, times) VALUES " +
+      chunk(1, {at(1, 1), at(1, 1) + 10, at(1, 1) + 20}) + ", " + chunk(2, {at(2, 10), at(2, 10) + 5}) + ", " +
+      chunk(1, {at(3, 5)}));
+  sql("INSERT INTO ledger_agent_sequences (agent_id, highest_sequence) VALUES ('\\x6167656e742d7631'::bytea, 8)");
+
+  auto pg = open_collector();
+  auto lite = open_sqlite_reference();
+  ASSERT_TRUE(pg && lite);
+  EXPECT_EQ(sql("SELECT version FROM ledger_schema_version"), "2");
+  EXPECT_EQ(sql("SELECT to_regclass('ledger_access_chunks_v1') IS NULL"), "t");
+  EXPECT_EQ(month_partitions(),
+            "ledger_access_chunks_202401,ledger_access_chunks_202402,ledger_access_chunks_202403");
+  apply_to({lite.get()}, first);
+  apply_to({lite.get()}, second);
+  expect_same_export(*pg, *lite, "acct");
+  std::uint64_t highest = 0;
+  ASSERT_TRUE(pg->highest_sequence("agent-v1", highest));
+  EXPECT_EQ(highest, 8u);
+  ApplyResult r;
+  ASSERT_TRUE(pg->apply_batch(second, r));
+  EXPECT_TRUE(r.duplicate);
+
+  // New chunks take ids after the migrated ones; the March chunk takes an append.
+  const RecordBatch third = batch("agent-v1", 9,
+                                  {record("acct", "192.0.2.1", {at(3, 5) + 1, at(4, 2)}), record("new", "192.0.2.9", {at(4, 3)})});
+  apply_to({pg.get(), lite.get()}, third);
+  expect_same_export(*pg, *lite, "acct");
+  expect_same_export(*pg, *lite, "new");
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_access_chunks"), "5");
+
+  RetentionResult from_pg, from_lite;
+  ASSERT_TRUE(pg->apply_retention(at(3, 1), from_pg));
+  ASSERT_TRUE(lite->apply_retention(at(3, 1), from_lite));
+  EXPECT_EQ(from_pg.accesses_deleted, 5u);
+  EXPECT_EQ(from_pg.summaries_deleted, 1u);  // the admin IP, last seen in February
+  EXPECT_EQ(from_pg.accesses_deleted, from_lite.accesses_deleted);
+  EXPECT_EQ(from_pg.summaries_deleted, from_lite.summaries_deleted);
+  EXPECT_EQ(month_partitions(), "ledger_access_chunks_202403,ledger_access_chunks_202404");
+  expect_same_export(*pg, *lite, "acct");
+}
 
 // Two collectors receive the same retransmitted batches (an agent failing
 // over mid-stream) at the same moment: each batch is applied by exactly one.
@@ -191,7 +439,8 @@ TEST_F(PostgresLedgerStoreTest, CollectorsStartingAtOnceOnAnEmptyDatabaseMigrate
   for (std::thread& t : starts) t.join();
   for (const std::string& e : errors) EXPECT_EQ(e, "");
   EXPECT_EQ(sql("SELECT count(*) FROM ledger_schema_version"), "1");
-  EXPECT_EQ(sql("SELECT version FROM ledger_schema_version"), "1");
+  EXPECT_EQ(sql("SELECT version FROM ledger_schema_version"), "2");
+  EXPECT_EQ(sql("SELECT count(*) FROM ledger_chunk_partitions"), "0");
   ApplyResult r;
   ASSERT_TRUE(stores[0]->apply_batch(batch("a", 1, {record("x", "192.0.2.1", {1})}), r));
   bool exists = false;
