@@ -1,100 +1,26 @@
 #include "agent/attribution/jwt_claims.h"
 
-#include <charconv>
+#include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
+
+#include "agent/attribution/json_claim_scanner.h"
 
 namespace ipattrib::agent {
 namespace {
 
-int base64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
+// base64url alphabet value of each byte, -1 for bytes outside it.
+constexpr std::array<std::int8_t, 256> make_base64url_table() {
+  std::array<std::int8_t, 256> table{};
+  for (auto& v : table) v = -1;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = static_cast<std::int8_t>(c - 'A');
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = static_cast<std::int8_t>(c - 'a' + 26);
+  for (int c = '0'; c <= '9'; ++c) table[c] = static_cast<std::int8_t>(c - '0' + 52);
+  table['-'] = 62;
+  table['_'] = 63;
+  return table;
 }
 
-// Collects the top-level claims we look for; everything nested is skipped.
-class ClaimCollector : public nlohmann::json_sax<nlohmann::json> {
- public:
-  ClaimCollector(std::string_view account_claim, std::string_view principal_claim, IdText& account, IdText& principal)
-      : account_claim_(account_claim), principal_claim_(principal_claim), account_(account), principal_(principal) {}
-
-  bool found_account() const { return found_account_; }
-  bool top_level_object() const { return top_level_object_; }
-
-  bool null() override { return value_done(); }
-  bool boolean(bool) override { return value_done(); }
-  bool number_float(number_float_t, const string_t&) override { return value_done(); }
-  bool binary(binary_t&) override { return value_done(); }
-  bool number_integer(number_integer_t value) override { return integer_value(value); }
-  bool number_unsigned(number_unsigned_t value) override { return integer_value(value); }
-  bool string(string_t& value) override {
-    store(value);
-    return value_done();
-  }
-  bool start_object(std::size_t) override {
-    if (depth_ == 0) top_level_object_ = true;
-    ++depth_;
-    target_ = Target::kNone;
-    return true;
-  }
-  bool end_object() override {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    ++depth_;
-    target_ = Target::kNone;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    return true;
-  }
-  bool key(string_t& name) override {
-    target_ = Target::kNone;
-    if (depth_ != 1) return true;
-    if (name == account_claim_)
-      target_ = Target::kAccount;
-    else if (!principal_claim_.empty() && name == principal_claim_)
-      target_ = Target::kPrincipal;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  enum class Target { kNone, kAccount, kPrincipal };
-
-  template <typename Integer>
-  bool integer_value(Integer value) {
-    char digits[24];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
-    if (ec == std::errc()) store(std::string_view(digits, static_cast<std::size_t>(end - digits)));
-    return value_done();
-  }
-  void store(std::string_view value) {
-    if (depth_ != 1) return;
-    // Duplicate claims: the last one wins, as in most JSON parsers.
-    if (target_ == Target::kAccount) found_account_ = account_.assign(value);
-    if (target_ == Target::kPrincipal) principal_.assign(value);
-  }
-  bool value_done() {
-    target_ = Target::kNone;
-    return true;
-  }
-
-  std::string_view account_claim_;
-  std::string_view principal_claim_;
-  IdText& account_;
-  IdText& principal_;
-  int depth_ = 0;
-  Target target_ = Target::kNone;
-  bool found_account_ = false;
-  bool top_level_object_ = false;
-};
+constexpr std::array<std::int8_t, 256> kBase64url = make_base64url_table();
 
 }  // namespace
 
@@ -104,18 +30,35 @@ bool JwtClaimReader::decode_payload(std::string_view encoded) {
   payload_.clear();
   while (!encoded.empty() && encoded.back() == '=') encoded.remove_suffix(1);  // tolerate padding
   if (encoded.empty() || encoded.size() > kMaxEncodedPayload || encoded.size() % 4 == 1) return false;
+  // Written in place (the capacity is reserved once): four characters make
+  // three bytes, a trailing two or three make one or two.
+  payload_.resize(encoded.size() / 4 * 3 + 2);
+  char* out = payload_.data();
+  std::size_t i = 0;
+  for (; i + 4 <= encoded.size(); i += 4) {
+    const int a = kBase64url[static_cast<std::uint8_t>(encoded[i])];
+    const int b = kBase64url[static_cast<std::uint8_t>(encoded[i + 1])];
+    const int c = kBase64url[static_cast<std::uint8_t>(encoded[i + 2])];
+    const int d = kBase64url[static_cast<std::uint8_t>(encoded[i + 3])];
+    if ((a | b | c | d) < 0) return false;
+    const std::uint32_t bits = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    *out++ = static_cast<char>(bits >> 16);
+    *out++ = static_cast<char>(bits >> 8);
+    *out++ = static_cast<char>(bits);
+  }
   std::uint32_t bits = 0;
   int bit_count = 0;
-  for (char c : encoded) {
-    const int v = base64url_value(c);
+  for (; i < encoded.size(); ++i) {
+    const int v = kBase64url[static_cast<std::uint8_t>(encoded[i])];
     if (v < 0) return false;
     bits = (bits << 6) | static_cast<std::uint32_t>(v);
     bit_count += 6;
     if (bit_count >= 8) {
       bit_count -= 8;
-      payload_.push_back(static_cast<char>((bits >> bit_count) & 0xff));
+      *out++ = static_cast<char>((bits >> bit_count) & 0xff);
     }
   }
+  payload_.resize(static_cast<std::size_t>(out - payload_.data()));
   return true;
 }
 
@@ -131,19 +74,13 @@ JwtClaimReader::Result JwtClaimReader::read(std::string_view token, std::string_
   }
   if (!decode_payload(token.substr(first_dot + 1, second_dot - first_dot - 1))) return Result::kInvalid;
 
-  ClaimCollector collector(account_claim, principal_claim, account, principal);
-  bool parsed = false;
-  try {  // nlohmann reports errors through parse_error(); guard against anything else anyway
-    parsed = nlohmann::json::sax_parse(payload_.data(), payload_.data() + payload_.size(), &collector);
-  } catch (...) {
-    parsed = false;
-  }
-  if (!parsed || !collector.top_level_object()) {
+  JsonClaimScanner claims(account_claim, principal_claim, account, principal);
+  if (!claims.scan(payload_)) {
     account.clear();
     principal.clear();
     return Result::kInvalid;
   }
-  if (!collector.found_account()) {
+  if (!claims.found_account()) {
     principal.clear();
     return Result::kMissingClaim;
   }

@@ -1,23 +1,24 @@
 #include "agent/attribution/sha256_hasher.h"
 
-#include <openssl/evp.h>
+// The one-shot SHA256_* functions are deprecated in OpenSSL 3 in favour of
+// EVP, but EVP_DigestInit_ex2 allocates a fresh provider context on every
+// call (two mallocs per API-key request, packet_path_alloc showed); these
+// hash on the stack and never allocate.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace ipattrib::agent {
 
-Sha256Hasher::Sha256Hasher() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {}
+Sha256Hasher::Sha256Hasher() = default;
 
-Sha256Hasher::~Sha256Hasher() {
-  EVP_MD_CTX_free(ctx_);
-  EVP_MD_free(md_);
-}
+Sha256Hasher::~Sha256Hasher() = default;
 
 bool Sha256Hasher::digest(std::string_view data, Sha256Digest& out) {
-  if (md_ == nullptr || ctx_ == nullptr) return false;
-  unsigned int length = 0;
-  if (EVP_DigestInit_ex2(ctx_, md_, nullptr) != 1) return false;
-  if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) return false;
-  if (EVP_DigestFinal_ex(ctx_, out.data(), &length) != 1) return false;
-  return length == out.size();
+  static_assert(sizeof(Sha256Digest) == SHA256_DIGEST_LENGTH);
+  SHA256_CTX context;
+  if (SHA256_Init(&context) != 1) return false;
+  if (SHA256_Update(&context, data.data(), data.size()) != 1) return false;
+  return SHA256_Final(out.data(), &context) == 1;
 }
 
 }  // namespace ipattrib::agent

@@ -1,5 +1,7 @@
 #include "agent/http/request_head_parser.h"
 
+#include <cstring>
+
 #include "agent/http/http_syntax.h"
 
 namespace ipattrib::agent {
@@ -12,13 +14,16 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 std::uint8_t byte_at(std::string_view s, std::size_t i) { return static_cast<std::uint8_t>(s[i]); }
 
-// Splits off the next line (without its CRLF / LF). `rest` must contain a LF.
-std::string_view take_line(std::string_view& rest) {
-  const std::size_t lf = rest.find('\n');
-  std::string_view line = rest.substr(0, lf);
-  rest.remove_prefix(lf == std::string_view::npos ? rest.size() : lf + 1);
+// Splits off the next line (without its CRLF / LF); false when `rest` holds
+// no LF. One search per line: this runs for every header of every request.
+bool take_line(std::string_view& rest, std::string_view& line) {
+  const void* lf = std::memchr(rest.data(), '\n', rest.size());
+  if (lf == nullptr) return false;
+  const auto length = static_cast<std::size_t>(static_cast<const char*>(lf) - rest.data());
+  line = rest.substr(0, length);
+  rest.remove_prefix(length + 1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
+  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -51,24 +56,67 @@ bool is_accepted_version(std::string_view v) {
   return v.size() == kPrefix.size() + 1 && v.back() >= '0' && v.back() <= '9';
 }
 
+// Eight bytes at a time (SWAR): targets and header values are most of a
+// head's bytes (2 KB cookies are common), and a byte-at-a-time check of
+// them was the largest part of parsing.
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Non-zero when some byte of x is below n (n <= 128); exact as a yes/no.
+std::uint64_t has_byte_below(std::uint64_t x, std::uint8_t n) { return (x - kOnes * n) & ~x & kHighBits; }
+std::uint64_t has_byte_equal(std::uint64_t x, std::uint8_t c) { return has_byte_below(x ^ (kOnes * c), 1); }
+
+// take_while(s, is_target_char), skipping whole words of target bytes.
+std::string_view take_target_chars(std::string_view& s) {
+  std::size_t n = 0;
+  while (n + 8 <= s.size()) {
+    const std::uint64_t word = load8(s.data() + n);
+    if ((has_byte_below(word, 0x21) | has_byte_equal(word, 0x7f)) != 0) break;
+    n += 8;
+  }
+  while (n < s.size() && is_target_char(byte_at(s, n))) ++n;
+  std::string_view taken = s.substr(0, n);
+  s.remove_prefix(n);
+  return taken;
+}
+
+bool is_field_value_char(std::uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+bool all_field_value_chars(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t word = load8(s.data() + i);
+    if ((has_byte_below(word, 0x20) | has_byte_equal(word, 0x7f)) == 0) continue;
+    for (std::size_t j = i; j < i + 8; ++j) {  // a tab, or a byte to reject
+      if (!is_field_value_char(byte_at(s, j))) return false;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (!is_field_value_char(byte_at(s, i))) return false;
+  }
+  return true;
+}
+
 bool parse_request_line(std::string_view line, RequestHead& out) {
   out.method = take_while(line, is_token_char);
   if (out.method.empty() || !skip_spaces(line)) return false;
-  out.target = take_while(line, is_target_char);
+  out.target = take_target_chars(line);
   if (out.target.empty() || !skip_spaces(line)) return false;
   out.version = take_while(line, is_target_char);
   return is_accepted_version(out.version) && trim(line).empty();
 }
 
-bool is_field_value_char(std::uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
 bool parse_header_line(std::string_view line, HttpHeader& out) {
   out.name = take_while(line, is_token_char);
   if (out.name.empty() || line.empty() || line.front() != ':') return false;
   line.remove_prefix(1);
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    if (!is_field_value_char(byte_at(line, i))) return false;
-  }
+  if (!all_field_value_chars(line)) return false;
   out.value = trim(line);
   return true;
 }
@@ -94,12 +142,10 @@ RequestHeadParser::Result RequestHeadParser::parse(std::string_view head, Reques
 RequestHeadParser::Result RequestHeadParser::parse_lines(std::string_view head, RequestHead& out) {
   headers_.clear();
   std::string_view rest = head;
-  if (rest.find('\n') == std::string_view::npos || !parse_request_line(take_line(rest), out)) {
-    return Result::kBadRequestLine;
-  }
+  std::string_view line;
+  if (!take_line(rest, line) || !parse_request_line(line, out)) return Result::kBadRequestLine;
   while (true) {
-    if (rest.find('\n') == std::string_view::npos) return Result::kBadHeader;  // no empty line
-    const std::string_view line = take_line(rest);
+    if (!take_line(rest, line)) return Result::kBadHeader;  // no empty line
     if (line.empty()) break;
     if (is_space(line.front())) return Result::kBadHeader;  // obs-fold
     if (headers_.size() == max_headers_) return Result::kTooManyHeaders;

@@ -83,6 +83,54 @@ TEST_F(JwtClaimReaderTest, BadJson) {
   }
 }
 
+TEST_F(JwtClaimReaderTest, StringEscapesAndUnicodeAreDecoded) {
+  EXPECT_EQ(read(make_jwt(R"({"account":"ac\u006De\/x","sub":"\u00e9\ud83d\ude00"})")), Result::kFound);
+  EXPECT_EQ(account_.view(), "acme/x");
+  EXPECT_EQ(principal_.view(), "\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_EQ(read(make_jwt("{\"account\":\"caf\xC3\xA9\"}")), Result::kFound);  // raw UTF-8 passes through
+  EXPECT_EQ(account_.view(), "caf\xC3\xA9");
+  EXPECT_EQ(read(make_jwt("\xEF\xBB\xBF {\"account\" : \"acme\" }\r\n")), Result::kFound);  // BOM, whitespace
+  EXPECT_EQ(account_.view(), "acme");
+}
+
+TEST_F(JwtClaimReaderTest, IntegersAsJsonParsersReadThem) {
+  EXPECT_EQ(read(make_jwt(R"({"account":-0})")), Result::kFound);
+  EXPECT_EQ(account_.view(), "0");
+  EXPECT_EQ(read(make_jwt(R"({"account":-9223372036854775808})")), Result::kFound);
+  EXPECT_EQ(account_.view(), "-9223372036854775808");
+  // Past 64 bits a JSON parser reads a float: no usable claim.
+  for (const char* payload : {R"({"account":18446744073709551616})", R"({"account":-9223372036854775809})",
+                              R"({"account":1e3})", R"({"account":2.0})"}) {
+    EXPECT_EQ(read(make_jwt(payload)), Result::kMissingClaim) << payload;
+  }
+}
+
+TEST_F(JwtClaimReaderTest, RepeatedClaimLastValueWinsAndLongValuesAreRefused) {
+  EXPECT_EQ(read(make_jwt(R"({"account":"a","account":"b"})")), Result::kFound);
+  EXPECT_EQ(account_.view(), "b");
+  EXPECT_EQ(read(make_jwt(R"({"account":"a","account":""})")), Result::kMissingClaim);
+  EXPECT_EQ(read(make_jwt(R"({"account":"a","account":1.5})")), Result::kFound);  // a float stores nothing
+  EXPECT_EQ(account_.view(), "a");
+  const std::string longest(kMaxIdLength, 'x');
+  EXPECT_EQ(read(make_jwt(R"({"account":")" + longest + R"("})")), Result::kFound);
+  EXPECT_EQ(account_.view(), longest);
+  EXPECT_EQ(read(make_jwt(R"({"account":")" + longest + R"(y"})")), Result::kMissingClaim);
+  // A member name longer than any id is no claim name, even if it starts like one.
+  EXPECT_EQ(read(make_jwt(R"({")" + longest + R"(account":"evil","account":"acme"})"), longest + "account"),
+            Result::kMissingClaim);
+}
+
+TEST_F(JwtClaimReaderTest, MalformedJsonInsideStringsAndNumbers) {
+  for (const char* payload :
+       {R"({"account":"\ud83d"})", R"({"account":"\ude00"})", R"({"account":"\uZZZZ"})", R"({"account":"\x"})",
+        "{\"account\":\"a\x01\"}", "{\"account\":\"\xC0\xAF\"}", "{\"account\":\"\xED\xA0\x80\"}",
+        "{\"account\":\"\xF4\x90\x80\x80\"}", "{\"account\":\"\xE2\x82\"}", R"({"account":01})",
+        R"({"account":-})", R"({"account":1.})", R"({"account":1e})", R"({"account":.5})", R"({"account":tru})",
+        R"({"a":[1,]})", R"({"a":1,})", R"({"a" 1})", R"({"a":[}])", R"({"a":{]})", R"({} {})", R"({"a":1)"}) {
+    EXPECT_EQ(read(make_jwt(payload)), Result::kInvalid) << payload;
+  }
+}
+
 TEST_F(JwtClaimReaderTest, DeepNestingIsSkipped) {
   std::string deep = R"({"x":)" + std::string(2500, '[') + std::string(2500, ']') + R"(,"account":"acme"})";
   EXPECT_EQ(read(make_jwt(deep)), Result::kFound);

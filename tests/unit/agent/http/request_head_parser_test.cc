@@ -37,6 +37,37 @@ TEST(RequestHeadParserTest, AcceptsAnyTokenMethodAbsoluteFormAndAsterisk) {
   EXPECT_EQ(head.target, "db.internal:5432");
 }
 
+TEST(RequestHeadParserTest, ChecksEveryByteOfLongTargetsAndValuesWhereverItFalls) {
+  // Targets and values are checked eight bytes at a time; a byte to reject
+  // (or a tab to accept) must be found at every offset of a word and in the
+  // tail after the last whole word.
+  RequestHeadParser parser;
+  RequestHead head;
+  for (std::size_t at = 0; at < 27; ++at) {
+    std::string value(27, 'v');
+    value[at] = '\t';
+    const std::string with_tab = "GET / HTTP/1.1\r\nX-Long: a" + value + "z\r\n\r\n";
+    ASSERT_EQ(parser.parse(with_tab, head), Result::kOk) << at;
+    EXPECT_EQ(head.headers[0].value, "a" + value + "z");
+    for (char bad : {'\x01', '\x1f', '\x7f', '\0'}) {
+      value[at] = bad;
+      EXPECT_EQ(parser.parse("GET / HTTP/1.1\r\nX-Long: a" + value + "z\r\n\r\n", head), Result::kBadHeader) << at;
+    }
+    value[at] = '\xe9';  // obs-text is allowed
+    EXPECT_EQ(parser.parse("GET / HTTP/1.1\r\nX-Long: a" + value + "z\r\n\r\n", head), Result::kOk) << at;
+
+    std::string target = "/" + std::string(26, 't');
+    target[at] = '\xe9';
+    const std::string high_byte = "GET " + target + " HTTP/1.1\r\n\r\n";  // head views point into it
+    ASSERT_EQ(parser.parse(high_byte, head), Result::kOk) << at;
+    EXPECT_EQ(head.target, target);
+    for (char bad : {'\x7f', '\x01', '\t'}) {
+      target[at] = bad;
+      EXPECT_EQ(parser.parse("GET " + target + " HTTP/1.1\r\n\r\n", head), Result::kBadRequestLine) << at;
+    }
+  }
+}
+
 TEST(RequestHeadParserTest, KeepsRepeatedHeadersInOrderAndFindsCaseInsensitively) {
   RequestHeadParser parser;
   RequestHead head;

@@ -1,0 +1,305 @@
+#include "agent/attribution/json_claim_scanner.h"
+
+#include <cstring>
+
+namespace ipattrib::agent {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Does the integer text (optional '-', digits, no leading zero) fit in
+// int64 (negative) or uint64 (otherwise)? Else JSON parsers make it a float.
+bool fits_integer(std::string_view text) {
+  const bool negative = !text.empty() && text.front() == '-';
+  const std::string_view digits = negative ? text.substr(1) : text;
+  const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
+  return digits.size() < limit.size() || (digits.size() == limit.size() && digits <= limit);
+}
+
+}  // namespace
+
+JsonClaimScanner::JsonClaimScanner(std::string_view account_claim, std::string_view principal_claim,
+                                   IdText& account, IdText& principal)
+    : account_claim_(account_claim), principal_claim_(principal_claim), account_(account), principal_(principal) {}
+
+void JsonClaimScanner::skip_whitespace() {
+  while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+}
+
+bool JsonClaimScanner::push(bool is_object) {
+  if (depth_ >= sizeof(open_) * 8) return false;
+  std::uint64_t& word = open_[depth_ / 64];
+  const std::uint64_t bit = std::uint64_t{1} << (depth_ % 64);
+  word = is_object ? (word | bit) : (word & ~bit);
+  ++depth_;
+  return true;
+}
+
+bool JsonClaimScanner::scan(std::string_view json) {
+  p_ = json.data();
+  end_ = json.data() + json.size();
+  depth_ = 0;
+  found_account_ = false;
+  if (json.size() >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;  // a BOM, as nlohmann allows
+  skip_whitespace();
+  if (p_ == end_ || *p_ != '{') return false;
+
+  enum class Expect { kValue, kValueOrClose, kKey, kKeyOrClose, kAfterValue };
+  Expect expect = Expect::kValue;
+  Target target = Target::kNone;  // the top-level member whose value comes next
+  while (true) {
+    skip_whitespace();
+    if (expect == Expect::kAfterValue && depth_ == 0) return p_ == end_;
+    if (p_ == end_) return false;
+    const char c = *p_;
+    switch (expect) {
+      case Expect::kValueOrClose:
+        if (c == ']') {
+          ++p_;
+          pop();
+          expect = Expect::kAfterValue;
+          break;
+        }
+        [[fallthrough]];
+      case Expect::kValue:
+        if (c == '{' || c == '[') {
+          ++p_;
+          if (!push(c == '{')) return false;
+          expect = c == '{' ? Expect::kKeyOrClose : Expect::kValueOrClose;
+        } else {
+          if (!scalar_value(target)) return false;
+          expect = Expect::kAfterValue;
+        }
+        target = Target::kNone;
+        break;
+      case Expect::kKeyOrClose:
+        if (c == '}') {
+          ++p_;
+          pop();
+          expect = Expect::kAfterValue;
+          break;
+        }
+        [[fallthrough]];
+      case Expect::kKey: {
+        if (c != '"' || !string(depth_ == 1)) return false;
+        if (depth_ == 1 && text_size_ <= kMaxIdLength) {
+          const std::string_view name = kept();
+          if (name == account_claim_) {
+            target = Target::kAccount;
+          } else if (!principal_claim_.empty() && name == principal_claim_) {
+            target = Target::kPrincipal;
+          }
+        }
+        skip_whitespace();
+        if (p_ == end_ || *p_ != ':') return false;
+        ++p_;
+        expect = Expect::kValue;
+        break;
+      }
+      case Expect::kAfterValue:
+        ++p_;
+        if (c == ',') {
+          expect = top_is_object() ? Expect::kKey : Expect::kValue;
+        } else if ((c == '}' && top_is_object()) || (c == ']' && !top_is_object())) {
+          pop();
+        } else {
+          return false;
+        }
+        break;
+    }
+  }
+}
+
+bool JsonClaimScanner::scalar_value(Target target) {
+  const bool keep = target != Target::kNone;
+  switch (*p_) {
+    case '"':
+      if (!string(keep)) return false;
+      break;
+    case 't': return literal("true");
+    case 'f': return literal("false");
+    case 'n': return literal("null");
+    default: {
+      const char* start = p_;
+      if (!number()) return false;
+      const std::string_view text(start, static_cast<std::size_t>(p_ - start));
+      const bool integer = text.find_first_of(".eE") == std::string_view::npos;
+      if (!keep || !integer || !fits_integer(text)) return true;  // floats are no claim values
+      store(target, text == "-0" ? std::string_view("0") : text);
+      return true;
+    }
+  }
+  if (keep) store(target, kept());  // kMaxIdLength + 1 bytes when longer: refused
+  return true;
+}
+
+void JsonClaimScanner::store(Target target, std::string_view value) {
+  if (depth_ != 1) return;
+  if (target == Target::kAccount) found_account_ = account_.assign(value);
+  if (target == Target::kPrincipal) principal_.assign(value);
+}
+
+bool JsonClaimScanner::literal(std::string_view word) {
+  if (static_cast<std::size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) {
+    return false;
+  }
+  p_ += word.size();
+  return true;
+}
+
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool JsonClaimScanner::number() {
+  if (p_ < end_ && *p_ == '-') ++p_;
+  if (p_ == end_ || !is_digit(*p_)) return false;
+  if (*p_ == '0') {
+    ++p_;
+  } else {
+    while (p_ < end_ && is_digit(*p_)) ++p_;
+  }
+  if (p_ < end_ && *p_ == '.') {
+    ++p_;
+    if (p_ == end_ || !is_digit(*p_)) return false;
+    while (p_ < end_ && is_digit(*p_)) ++p_;
+  }
+  if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+    ++p_;
+    if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+    if (p_ == end_ || !is_digit(*p_)) return false;
+    while (p_ < end_ && is_digit(*p_)) ++p_;
+  }
+  return true;
+}
+
+void JsonClaimScanner::keep_byte(char c) {
+  if (text_size_ < sizeof(text_)) text_[text_size_] = c;
+  ++text_size_;  // counts on past the buffer: a longer text is refused, never cut
+}
+
+std::string_view JsonClaimScanner::kept() const {
+  return std::string_view(text_, text_size_ < sizeof(text_) ? text_size_ : sizeof(text_));
+}
+
+void JsonClaimScanner::keep_code_point(std::uint32_t cp) {
+  if (cp < 0x80) {
+    keep_byte(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    keep_byte(static_cast<char>(0xC0 | cp >> 6));
+    keep_byte(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    keep_byte(static_cast<char>(0xE0 | cp >> 12));
+    keep_byte(static_cast<char>(0x80 | (cp >> 6 & 0x3F)));
+    keep_byte(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    keep_byte(static_cast<char>(0xF0 | cp >> 18));
+    keep_byte(static_cast<char>(0x80 | (cp >> 12 & 0x3F)));
+    keep_byte(static_cast<char>(0x80 | (cp >> 6 & 0x3F)));
+    keep_byte(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+bool JsonClaimScanner::hex4(std::uint32_t& out) {
+  if (end_ - p_ < 4) return false;
+  out = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int v = hex_value(p_[i]);
+    if (v < 0) return false;
+    out = out << 4 | static_cast<std::uint32_t>(v);
+  }
+  p_ += 4;
+  return true;
+}
+
+// One well-formed UTF-8 sequence of two to four bytes (RFC 3629 table 3-7:
+// no overlong forms, no surrogates, nothing past U+10FFFF).
+bool JsonClaimScanner::utf8_sequence() {
+  const auto b0 = static_cast<std::uint8_t>(*p_);
+  int continuation = 0;
+  std::uint8_t low = 0x80;
+  std::uint8_t high = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    continuation = 1;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    continuation = 2;
+    if (b0 == 0xE0) low = 0xA0;
+    if (b0 == 0xED) high = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    continuation = 3;
+    if (b0 == 0xF0) low = 0x90;
+    if (b0 == 0xF4) high = 0x8F;
+  } else {
+    return false;
+  }
+  if (end_ - p_ <= continuation) return false;
+  for (int i = 1; i <= continuation; ++i) {
+    const auto b = static_cast<std::uint8_t>(p_[i]);
+    if (b < (i == 1 ? low : 0x80) || b > (i == 1 ? high : 0xBF)) return false;
+  }
+  p_ += continuation + 1;
+  return true;
+}
+
+bool JsonClaimScanner::string(bool keep) {
+  ++p_;  // the opening quote
+  text_size_ = 0;
+  while (p_ < end_) {
+    const char c = *p_;
+    if (c == '"') {
+      ++p_;
+      return true;
+    }
+    if (static_cast<std::uint8_t>(c) < 0x20) return false;
+    if (static_cast<std::uint8_t>(c) >= 0x80) {
+      const char* start = p_;
+      if (!utf8_sequence()) return false;
+      if (keep) {
+        for (const char* q = start; q < p_; ++q) keep_byte(*q);
+      }
+      continue;
+    }
+    if (c != '\\') {
+      if (keep) keep_byte(c);
+      ++p_;
+      continue;
+    }
+    if (end_ - p_ < 2) return false;
+    const char escape = p_[1];
+    p_ += 2;
+    char decoded = 0;
+    switch (escape) {
+      case '"': decoded = '"'; break;
+      case '\\': decoded = '\\'; break;
+      case '/': decoded = '/'; break;
+      case 'b': decoded = '\b'; break;
+      case 'f': decoded = '\f'; break;
+      case 'n': decoded = '\n'; break;
+      case 'r': decoded = '\r'; break;
+      case 't': decoded = '\t'; break;
+      case 'u': {
+        std::uint32_t cp = 0;
+        if (!hex4(cp)) return false;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // a low surrogate alone
+        if (cp >= 0xD800 && cp <= 0xDBFF) {              // must pair with a low one
+          std::uint32_t low = 0;
+          if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+          p_ += 2;
+          if (!hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        if (keep) keep_code_point(cp);
+        continue;
+      }
+      default: return false;
+    }
+    if (keep) keep_byte(decoded);
+  }
+  return false;  // no closing quote
+}
+
+}  // namespace ipattrib::agent
