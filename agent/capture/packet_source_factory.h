@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "agent/capture/capture_config.h"
 #include "agent/capture/packet_source.h"
@@ -16,5 +17,9 @@ namespace ipattrib::agent {
 // on config.interface. Returns nullptr and sets `status` when the source
 // cannot be opened.
 std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, Status& status);
+
+// What open_packet_source reads, for the log: "file F", "interface I" or
+// "DPDK port P".
+std::string capture_description(const CaptureConfig& config);
 
 }  // namespace ipattrib::agent
