@@ -50,7 +50,9 @@ class PostgresAlerts final : public AlertStore {
   // scratch each time.
   Status run(bool transaction, const Work& work);
   Status run_statement(const char* name, const PgParams& params, PgResult& result) {
-    return run(false, [&](PostgresConnection& c, std::string& sqlstate) { return c.run(name, params, result, &sqlstate); });
+    return run(false, [&](PostgresConnection& c, std::string& sqlstate) {
+      return c.run(name, params, result, &sqlstate);
+    });
   }
   PostgresConnection* acquire();
   void release(PostgresConnection* c);

@@ -264,7 +264,8 @@ TEST_F(AlertDeliveryTest, TwoCollectorsSharingAnOutboxSendEachAlertOnce) {
   AlertDelivery b(*other, std::move(sinks_b), options_);
   a.start();
   b.start();
-  ASSERT_TRUE(WebhookReceiver::eventually([&] { return receiver.accepted().size() >= ids.size() && depth("hook") == 0; }));
+  ASSERT_TRUE(
+      WebhookReceiver::eventually([&] { return receiver.accepted().size() >= ids.size() && depth("hook") == 0; }));
   a.stop();
   b.stop();
   EXPECT_EQ(ids_of(receiver.accepted()), std::multiset<std::int64_t>(ids.begin(), ids.end()));
