@@ -145,6 +145,8 @@ class DpdkQueueSource final : public PacketSource {
 
   const std::string& error() const override { return error_; }
 
+  bool replays_a_file() const override { return port_->offline_file(); }
+
  private:
   // Turns the held mbufs into frames; returns how many passed the filter.
   std::size_t fill(std::span<RawFrame> out) {

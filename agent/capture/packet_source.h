@@ -1,4 +1,4 @@
-// PacketSource: where raw frames come from (libpcap live or file; DPDK later).
+// PacketSource: where raw frames come from (libpcap live or file, or DPDK).
 // The packet path pulls bursts; frames are views valid until the next call.
 #pragma once
 
@@ -47,6 +47,10 @@ class PacketSource {
   // Counters such as kernel drops ("capture.kernel_drops").
   virtual void report(StatsSink& sink) const = 0;
   virtual const std::string& error() const = 0;
+  // True when the frames come from a file read at full speed (pcap --read, a
+  // DPDK net_pcap vdev): nothing is lost by waiting, so a full queue should
+  // make the reader wait rather than drop, and the run ends at the file's end.
+  virtual bool replays_a_file() const { return false; }
 };
 
 }  // namespace ipattrib::agent

@@ -90,6 +90,8 @@ class PcapSource final : public PacketSource {
 
   const std::string& error() const override { return error_; }
 
+  bool replays_a_file() const override { return !live_; }
+
  private:
   PcapHandle pcap_;
   LinkType link_type_;

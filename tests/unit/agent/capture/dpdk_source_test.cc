@@ -128,6 +128,7 @@ TEST(DpdkSourceTest, ReadsEveryFrameWithItsBytesAndCaptureTimestampThenEnds) {
   std::unique_ptr<PacketSource> source = open_dpdk_source(dpdk_config("net_pcap0"), status);
   ASSERT_TRUE(source) << status.message();
   EXPECT_EQ(source->link_type(), LinkType::kEthernet);
+  EXPECT_TRUE(source->replays_a_file());
 
   std::vector<CopiedFrame> frames;
   EXPECT_EQ(read_all(*source, frames), ReadStatus::kEnd);

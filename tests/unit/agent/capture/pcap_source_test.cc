@@ -119,6 +119,7 @@ TEST_F(PcapFileTest, ReadsFramesTimestampsAndLinkType) {
   std::unique_ptr<PacketSource> source = open_pcap_file(file.string(), "", status);
   ASSERT_TRUE(source) << status.message();
   EXPECT_EQ(source->link_type(), LinkType::kEthernet);
+  EXPECT_TRUE(source->replays_a_file());
   std::vector<Frame> copies;
   const std::vector<RawFrame> frames = read_all(*source, copies);
   ASSERT_EQ(frames.size(), written.size());
@@ -336,6 +337,7 @@ TEST(PcapLiveTest, CapturesLoopbackTrafficThroughAFilter) {
     close(listener);
     GTEST_SKIP() << "cannot capture on lo (needs root or CAP_NET_RAW): " << status.message();
   }
+  EXPECT_FALSE(source->replays_a_file());
 
   const int udp = socket(AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(udp, 0);
