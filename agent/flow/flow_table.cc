@@ -45,8 +45,19 @@ std::uint64_t random_seed() {
   return seed;
 }
 
+// Two 8-byte compares instead of IpAddress's defaulted operator==, which
+// calls memcmp: this runs for every packet and every chain step (perf).
+bool same_ip(const IpAddress& a, const IpAddress& b) {
+  std::uint64_t a_words[2];
+  std::uint64_t b_words[2];
+  std::memcpy(a_words, a.bytes().data(), 16);
+  std::memcpy(b_words, b.bytes().data(), 16);
+  return ((a_words[0] ^ b_words[0]) | (a_words[1] ^ b_words[1])) == 0 && a.is_v4() == b.is_v4() &&
+         a.is_v6() == b.is_v6();
+}
+
 bool same_endpoint(const IpAddress& ip, std::uint16_t port, const IpAddress& other_ip, std::uint16_t other_port) {
-  return port == other_port && ip == other_ip;
+  return port == other_port && same_ip(ip, other_ip);
 }
 
 }  // namespace
