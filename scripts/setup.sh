@@ -17,6 +17,7 @@ PACKAGES=(
   libcpp-httplib-dev                      # collector query API, ipattribctl
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 procps time                    # time: peak RSS in benchmarks
+  nginx-light haproxy curl                # netns end-to-end test: real reverse proxies and clients
   openssl                                 # make-pki.sh (test and quickstart certificates)
   dpkg-dev systemd                        # packaging: dpkg-shlibdeps for cpack, systemd-analyze verify
   iso-codes                               # ISO 3166 codes the special-measures policy is checked against
