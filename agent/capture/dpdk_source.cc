@@ -73,7 +73,7 @@ class DpdkQueueSource final : public PacketSource {
     // net_pcap stamps each mbuf with its pcap record's time (microseconds
     // since the epoch); other devices' clocks are their own, so those frames
     // get the wall clock of their burst.
-    if (port_->offline_file() || port_->driver() == "net_pcap") {
+    if (port_->driver() == "net_pcap") {
       ts_offset_ = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
       const int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
       ts_flag_ = bit >= 0 ? std::uint64_t{1} << bit : 0;
@@ -110,8 +110,8 @@ class DpdkQueueSource final : public PacketSource {
         }
         release_held();  // every frame filtered out
       }
-      if (received) continue;
-      if (port_->offline_file() && at_end_of_file()) break;
+      if (!received && port_->offline_file() && at_end_of_file()) break;
+      // Also when a filter drops everything: the caller's timers must run.
       const std::uint64_t now = rte_get_tsc_cycles();
       if (deadline == 0) {
         deadline = now + timeout_cycles_;
@@ -119,7 +119,7 @@ class DpdkQueueSource final : public PacketSource {
         status = ReadStatus::kTimeout;
         return 0;
       }
-      rte_pause();
+      if (!received) rte_pause();
     }
     stopped_.store(true, std::memory_order_relaxed);
     status = ReadStatus::kEnd;
