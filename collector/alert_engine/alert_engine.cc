@@ -100,7 +100,10 @@ Status AlertEngine::scan(const std::vector<std::string>& measure_ids, ScanSummar
     return s;
   };
   bump(scans_);
-  Status s = scan.run(request, record, summary.scan);
+  // Under the store's scan lock: collectors sharing the store that reload
+  // the same policy change scan one after another, each later one finding
+  // the earlier ones' alerts (has_alert) instead of counting them again.
+  Status s = alerts_.exclusive_scan([&] { return scan.run(request, record, summary.scan); });
   bump(scan_alerts_created_, summary.alerts_created);
   if (!s) bump(scan_failures_);
   return s;

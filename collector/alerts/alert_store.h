@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,13 @@ class AlertStore {
   virtual Status release_delivery(std::int64_t outbox_id) = 0;
   // Entries of `sink` not yet delivered, leased or not.
   virtual Status outbox_depth(const std::string& sink, std::uint64_t& pending) = 0;
+
+  // Runs `scan` (a retroactive scan recording hits with agent "") while no
+  // other collector sharing this store runs one: collectors reloading the
+  // same policy change all start a scan, and the later ones must find the
+  // first one's alerts and leave those keys alone rather than count the
+  // same accesses again. A store only one collector uses needs no lock.
+  virtual Status exclusive_scan(const std::function<Status()>& scan) { return scan(); }
 };
 
 }  // namespace ipattrib::collector

@@ -16,6 +16,10 @@ namespace ipattrib::collector {
 // locks are separate key spaces, so these never meet the migration locks.
 inline constexpr int kPgDedupLockClass = 1768972660;
 
+// pg_advisory_lock key held while a collector runs a retroactive scan:
+// "ipatscan" in ASCII, unlike the ledger's and the migration's keys.
+inline constexpr const char kPgScanLockKey[] = "7597679724154020206";
+
 // name -> SQL, prepared on every connection.
 std::vector<std::pair<std::string, std::string>> postgres_alert_statements();
 

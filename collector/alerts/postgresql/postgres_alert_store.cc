@@ -60,6 +60,7 @@ Status open_postgres_alert_store(const PostgresAlertStoreOptions& options, std::
 
 Status PostgresAlerts::open(const PostgresAlertStoreOptions& options) {
   if (options.connections == 0) return Status::error("postgresql alert store needs at least one connection");
+  options_ = options;
   for (std::uint32_t i = 0; i < options.connections; ++i) {
     auto c = std::make_unique<PostgresConnection>();
     if (Status s = c->connect(options.conninfo, options.password); !s) return s;
@@ -212,6 +213,24 @@ Status PostgresAlerts::record_hit(PostgresConnection& c, const AlertHit& hit, st
   ++result.alerts_created;
   result.created_ids.push_back(id);
   return Status::ok();
+}
+
+// Session-level, so the lock outlives the many transactions of the scan; a
+// collector that dies mid-scan loses its session and with it the lock.
+Status PostgresAlerts::exclusive_scan(const std::function<Status()>& scan) {
+  std::lock_guard lock(scan_mutex_);
+  Status s = scan_lock_.raw() == nullptr ? scan_lock_.connect(options_.conninfo, options_.password)
+                                         : scan_lock_.ensure_connected();
+  const std::string take = fmt::format("SELECT pg_advisory_lock({})", kPgScanLockKey);
+  if (s) s = scan_lock_.exec(take.c_str());
+  if (!s && scan_lock_.lost()) {
+    if (s = scan_lock_.ensure_connected(); s) s = scan_lock_.exec(take.c_str());
+  }
+  if (!s) return Status::error("taking the retroactive scan lock: " + s.message());
+  s = scan();
+  const std::string give = fmt::format("SELECT pg_advisory_unlock({})", kPgScanLockKey);
+  scan_lock_.exec(give.c_str());  // if the session was lost, the lock went with it
+  return s;
 }
 
 // Without a transaction: advance_state is one atomic statement, and when it

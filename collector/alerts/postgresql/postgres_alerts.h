@@ -37,6 +37,7 @@ class PostgresAlerts final : public AlertStore {
   Status mark_failed(std::int64_t outbox_id, std::int64_t next_attempt_ms, const std::string& error) override;
   Status release_delivery(std::int64_t outbox_id) override;
   Status outbox_depth(const std::string& sink, std::uint64_t& pending) override;
+  Status exclusive_scan(const std::function<Status()>& scan) override;
 
  private:
   class ConnectionLease;
@@ -64,6 +65,13 @@ class PostgresAlerts final : public AlertStore {
   Status record_hit(PostgresConnection& c, const AlertHit& hit, std::int64_t now_ms, std::int64_t dedup_window_ms,
                     const std::string& sinks_array, bool retroactive, RecordHitsResult& result,
                     std::string& sqlstate);
+
+  PostgresAlertStoreOptions options_;
+  // Holds the session-level scan lock for the length of a scan; its own
+  // connection, so the scan's recording never waits for a pooled one it
+  // holds itself.
+  std::mutex scan_mutex_;
+  PostgresConnection scan_lock_;  // scan_mutex_
 
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

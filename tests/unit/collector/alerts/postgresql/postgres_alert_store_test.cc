@@ -2,7 +2,8 @@
 // server: several collectors (here: several store instances, each with its
 // own connections) recording overlapping hits from many threads raise one
 // alert per key with exact counts, record one agent batch once, never hand
-// one outbox entry to two claimers, re-claim an expired lease; migrations
+// one outbox entry to two claimers, re-claim an expired lease, run one
+// retroactive scan at a time; migrations
 // when collectors start together, a newer schema, a server restart, and
 // living beside the ledger in one database. Behaviour both stores share is
 // in ../alert_store_test.cc.
@@ -11,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
@@ -266,6 +269,50 @@ TEST_F(PostgresAlertStoreTest, ALeaseOfACollectorThatDiedExpiresAndAnotherDelive
   std::uint64_t depth = 1;
   ASSERT_TRUE(survivor->outbox_depth("hook", depth));
   EXPECT_EQ(depth, 0u);
+}
+
+// Collectors reloading the same policy change each start a retroactive
+// scan. As the engine does, each scan records a key only if it has no alert
+// yet; under exclusive_scan the scans run one at a time, so the later ones
+// find the first one's alert and the accesses are counted once.
+TEST_F(PostgresAlertStoreTest, RetroactiveScansOfSeveralCollectorsRunOneAtATime) {
+  constexpr int kCollectors = 3;
+  std::vector<std::unique_ptr<AlertStore>> stores;
+  for (int i = 0; i < kCollectors; ++i) stores.push_back(open_collector(1));
+  std::atomic<int> inside{0}, most_inside{0};
+  std::vector<std::string> errors(kCollectors);
+  std::vector<std::thread> scans;
+  for (int i = 0; i < kCollectors; ++i) {
+    scans.emplace_back([&, i] {
+      AlertStore& store = *stores[static_cast<std::size_t>(i)];
+      Status s = store.exclusive_scan([&] {
+        const int now = ++inside;
+        most_inside = std::max(most_inside.load(), now);
+        std::vector<Alert> existing;
+        bool more = false;
+        AlertQuery q;
+        q.account = "alice";
+        Status r = store.list_alerts(q, existing, more);
+        // Widen the window between the check and the write, as a real scan
+        // of a large ledger does; without the lock the scans would overlap here.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (r && existing.empty()) {
+          RecordHitsResult result;
+          r = store.record_hits("", 0, {hit("m1", "alice", "192.0.2.1", 3)}, kT0, kHour, {"hook"}, result);
+        }
+        --inside;
+        return r;
+      });
+      if (!s) errors[static_cast<std::size_t>(i)] = s.message();
+    });
+  }
+  for (std::thread& t : scans) t.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(most_inside.load(), 1) << "two scans ran at once";
+  const std::vector<Alert> alerts = all_alerts(*stores[0]);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u) << "the scanned accesses are counted once";
+  EXPECT_TRUE(alerts[0].retroactive);
 }
 
 TEST_F(PostgresAlertStoreTest, CollectorsStartingAtOnceOnAnEmptyDatabaseMigrateOnce) {
