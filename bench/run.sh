@@ -26,7 +26,7 @@ requests=${REQUESTS:-300000}
 seed=${SEED:-1}
 runs=${RUNS:-3}
 tshark_percent=${TSHARK_PERCENT:-10}
-eal_args=${DPDK_EAL_ARGS:-'"--no-huge", "--no-pci", "--in-memory", "-m", "512", "--log-level=error"'}
+eal_args=${DPDK_EAL_ARGS:-'"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "--log-level=error"'}
 export TZ=UTC  # glibc re-checks the zone per packet otherwise (tcpdump, httpry)
 
 # --- binaries -------------------------------------------------------------
@@ -146,6 +146,7 @@ measure tcpdump "$packets" - none tcpdump -r "$work/gen.pcap" -w /dev/null
 if command -v httpry > /dev/null; then
   measure httpry "$packets" "$truth" none httpry -q -r "$work/gen.pcap" -o /dev/null
   # Its request lines (direction '>') from one more run, untimed.
+  rm -f "$work/httpry.log"  # httpry appends to its output file
   httpry -q -r "$work/gen.pcap" -o "$work/httpry.log" > /dev/null 2>&1 || true
   found[httpry]=$(awk -F'\t' '!/^#/ && $4 == ">" { n++ } END { print n + 0 }' "$work/httpry.log")
 else
@@ -164,7 +165,7 @@ fi
 echo
 echo "capture: $packets packets, $truth requests, $file_mb MB (seed $seed); median of $runs runs each, TZ=UTC"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-44s %10s %10s %22s %10s %13s\n' reader packets/s "(CPU)" "requests found/truth" "peak RSS" "agent : this"
+printf '%-44s %10s %10s %22s %10s %16s\n' reader packets/s "(CPU)" "requests found/truth" "peak RSS" "agent:this (CPU)"
 row() {  # KEY LABEL
   local key=$1 label=$2
   if [ -n "${note[$key]:-}" ]; then
@@ -177,9 +178,10 @@ row() {  # KEY LABEL
       'BEGIN { printf "%d/%d %5.1f%%", f, t, (t > 0 ? 100 * f / t : 0) }')
   fi
   if [ -n "${pps[agent]:-}" ] && [ "$key" != agent ]; then
-    ratio=$(awk -v a="${pps[agent]}" -v p="${pps[$key]}" 'BEGIN { printf "%.2f", a / p }')
+    ratio=$(awk -v a="${pps[agent]}" -v p="${pps[$key]}" -v ac="${cpu_pps[agent]}" -v pc="${cpu_pps[$key]}" \
+      'BEGIN { printf "%.2f / %s", a / p, (pc > 0 ? sprintf("%.2f", ac / pc) : "-") }')
   fi
-  printf '%-44s %10s %10s %22s %7s MB %13s\n' "$label" \
+  printf '%-44s %10s %10s %22s %7s MB %16s\n' "$label" \
     "$(awk -v p="${pps[$key]}" 'BEGIN { printf "%.2f M", p / 1e6 }')" \
     "$(awk -v p="${cpu_pps[$key]}" 'BEGIN { printf "%.2f M", p / 1e6 }')" "$reqs" "${rss[$key]}" "$ratio"
 }
