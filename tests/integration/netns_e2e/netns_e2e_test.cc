@@ -481,7 +481,9 @@ class NetnsE2eTest : public ::testing::Test {
 
   // --- the scenario ------------------------------------------------------------
 
-  void run_scenario(Proxy proxy, const std::string& ip_source) {
+  // Every host's process, started in the order the traffic needs them;
+  // returns once a request through the backend link reached the ledger.
+  void start_hosts(Proxy proxy) {
     ASSERT_NO_FATAL_FAILURE(start_webhook_receiver());
     ASSERT_NO_FATAL_FAILURE(start_collector());
     start_backend();
@@ -492,11 +494,11 @@ class NetnsE2eTest : public ::testing::Test {
     })) << log("backend/error.log") << log("proxy/error.log") << log("haproxy.log");
     ASSERT_NO_FATAL_FAILURE(start_agent());
     ASSERT_NO_FATAL_FAILURE(probe_until_ledger_has_it(proxy));
+  }
 
-    for (const Session& session : sessions()) ASSERT_NO_FATAL_FAILURE(run_session(session));
-
-    // Every account's IPs: exactly its clients' real addresses, per class,
-    // with the number of requests each made.
+  // Every account's IPs: exactly its clients' real addresses, per class,
+  // with the number of requests each made, found the way `ip_source` says.
+  void expect_accounts_have_their_clients_real_addresses(const std::string& ip_source) {
     const Ledger expected = expected_ledger();
     ASSERT_EQ(expected.size(), 3u);
     const bool complete = eventually([&] {
@@ -514,10 +516,13 @@ class NetnsE2eTest : public ::testing::Test {
       EXPECT_EQ(sources, std::set<std::string>{ip_source}) << "account " << account;
     }
     ASSERT_TRUE(complete) << log("agent.log");
+  }
 
-    // Nothing else anywhere: the reverse lookups over every address hold
-    // the clients' accesses and the probe, the proxy's address only under
-    // the probe, the forged address not at all.
+  // Nothing else anywhere: the reverse lookups over every address hold the
+  // clients' accesses and the probe, the proxy's address only under the
+  // probe, the forged address not at all.
+  void expect_nothing_else_in_the_ledger() {
+    const Ledger expected = expected_ledger();
     std::set<std::tuple<std::string, std::string, std::string>> everything = seen_from("0.0.0.0/0");
     for (const auto& entry : seen_from("::/0")) everything.insert(entry);
     std::set<std::tuple<std::string, std::string, std::string>> wanted{{"probe", kProxyBackendSide, "access"}};
@@ -526,8 +531,11 @@ class NetnsE2eTest : public ::testing::Test {
     }
     EXPECT_EQ(everything, wanted);
     EXPECT_TRUE(seen_from(kForged).empty());
+  }
 
-    // Exactly one alert: the Iran client's account under the Iran measure.
+  // Exactly one alert, the Iran client's account under the Iran measure,
+  // delivered to the webhook once.
+  void expect_one_alert_delivered_once() {
     json alerts;
     ASSERT_TRUE(eventually([&] {
       alerts = ctl("alerts --limit 0 --format json")["alerts"];
@@ -542,7 +550,6 @@ class NetnsE2eTest : public ::testing::Test {
     EXPECT_EQ(alert["count"], requests_from(kIranClient, "initech")) << alert.dump(2);
     EXPECT_EQ(alert["gateway"], "gw-netns") << alert.dump(2);
 
-    // Delivered to the webhook, once.
     const std::int64_t id = alert["id"];
     ASSERT_TRUE(eventually([&] { return webhook_->tally().deliveries.count(id) == 1; }))
         << log("collector.log");
@@ -554,7 +561,14 @@ class NetnsE2eTest : public ::testing::Test {
     ASSERT_EQ(tally.deliveries.size(), 1u);
     EXPECT_EQ(tally.deliveries.at(id), 1);
     EXPECT_EQ(tally.alerts.at(id)["account"], "initech");
+  }
 
+  void run_scenario(Proxy proxy, const std::string& ip_source) {
+    ASSERT_NO_FATAL_FAILURE(start_hosts(proxy));
+    for (const Session& session : sessions()) ASSERT_NO_FATAL_FAILURE(run_session(session));
+    ASSERT_NO_FATAL_FAILURE(expect_accounts_have_their_clients_real_addresses(ip_source));
+    expect_nothing_else_in_the_ledger();
+    expect_one_alert_delivered_once();
     EXPECT_EQ(agent_->stop(SIGTERM), 0) << log("agent.log");
     EXPECT_EQ(collector_->stop(SIGTERM), 0) << log("collector.log");
   }
