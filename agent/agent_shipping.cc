@@ -4,7 +4,17 @@
 
 namespace ipattrib::agent {
 
-Status AgentShipping::start(const AgentConfig& config, std::unique_ptr<AgentShipping>& out) {
+AggregatorOptions AgentShipping::aggregator_options(const AgentConfig& config) {
+  AggregatorOptions aggregation;
+  aggregation.agent_id = config.identity.id;
+  aggregation.gateway = config.identity.gateway;
+  aggregation.flush_window_ms = config.ship.flush_window_ms;
+  aggregation.max_records_per_window = config.ship.max_records_per_window;
+  aggregation.ship_unattributed = config.ship.ship_unattributed;
+  return aggregation;
+}
+
+Status AgentShipping::start(const AgentConfig& config, bool aggregate_here, std::unique_ptr<AgentShipping>& out) {
   const ShipConfig& ship = config.ship;
   ShipperOptions options;
   options.spool.dir = ship.spool_dir;
@@ -23,26 +33,22 @@ Status AgentShipping::start(const AgentConfig& config, std::unique_ptr<AgentShip
   std::unique_ptr<Shipper> shipper;
   if (Status s = Shipper::create(options, shipper); !s) return s;
   auto shipping = std::unique_ptr<AgentShipping>(new AgentShipping(std::move(shipper)));
-  AggregatorOptions aggregation;
-  aggregation.agent_id = config.identity.id;
-  aggregation.gateway = config.identity.gateway;
-  aggregation.flush_window_ms = ship.flush_window_ms;
-  aggregation.max_records_per_window = ship.max_records_per_window;
-  aggregation.ship_unattributed = ship.ship_unattributed;
   // No sequence counter: the spool numbers batches as the single writer.
-  shipping->aggregator_ = std::make_unique<Aggregator>(aggregation, nullptr, *shipping->shipper_);
+  if (aggregate_here) {
+    shipping->aggregator_ = std::make_unique<Aggregator>(aggregator_options(config), nullptr, *shipping->shipper_);
+  }
   shipping->shipper_->start();
   out = std::move(shipping);
   return Status::ok();
 }
 
 void AgentShipping::finish(std::chrono::milliseconds drain_timeout) {
-  aggregator_->flush_all();
+  if (aggregator_ != nullptr) aggregator_->flush_all();
   shipper_->stop(drain_timeout);
 }
 
 void AgentShipping::report(StatsSink& sink) const {
-  aggregator_->report(sink);
+  if (aggregator_ != nullptr) aggregator_->report(sink);
   shipper_->report(sink);
 }
 

@@ -6,6 +6,7 @@
 #
 #   bench/offline_throughput.sh [BUILD_DIR]        default: build/release
 #   env: REQUESTS (300000, ~1.45M packets), SEED (1), RUNS (3),
+#        WORKERS (the agent's [pipeline] workers; default: the config's, 1),
 #        WORK_DIR (a fresh temporary folder, removed afterwards)
 set -euo pipefail
 
@@ -44,6 +45,9 @@ summary=$(cat "$work/gen.stderr")
 packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' <<< "$summary")
 generated_requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<< "$summary")
 file_bytes=$(stat -c %s "$work/gen.pcap")
+if [ -n "${WORKERS:-}" ]; then
+  printf '\n[pipeline]\nworkers = %s\n' "$WORKERS" >> "$work/gen.toml"
+fi
 if [ "${packets:-0}" -lt 1000000 ]; then
   echo "offline_throughput: note: only $packets packets; raise REQUESTS for a >= 1M-packet capture" >&2
 fi
@@ -87,7 +91,7 @@ row() {  # name seconds rss_kb with_requests
   rss=$( [ "$3" = "-" ] && echo "-" || awk -v k="$3" 'BEGIN { printf "%.1f", k / 1024 }')
   printf '%-34s %10.3f %14s %14s %12s\n' "$1" "$2" "$pps" "$rps" "$rss"
 }
-row "ipattrib-agent --read (events off)" "$agent_s" "$agent_rss" yes
+row "ipattrib-agent --read (${WORKERS:-1} worker(s))" "$agent_s" "$agent_rss" yes
 row "tcpdump -r F -w /dev/null" "$tcpdump_s" "$tcpdump_rss" no
 awk -v a="$agent_s" -v t="$tcpdump_s" 'BEGIN { printf "agent packets/s : tcpdump packets/s = %.2f\n", t / a }'
 echo "(requests/s counts the generator's ground-truth requests; the agent's own counts are in its stats line:)"

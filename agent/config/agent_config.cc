@@ -34,7 +34,7 @@ AgentConfig default_agent_config() {
 bool load_agent_config(const std::string& path, AgentConfig& config, ConfigErrors& errors) {
   const std::optional<toml::table> root = parse_toml_file(path, errors);
   if (!root) return false;
-  errors.reject_unknown_keys(*root, {"agent", "capture", "http", "flow", "attribution", "geo", "ship"}, "the top level");
+  errors.reject_unknown_keys(*root, {"agent", "capture", "http", "flow", "attribution", "geo", "ship", "pipeline"}, "the top level");
   static const toml::table kEmpty;
   auto section = [&](std::string_view name) -> const toml::table& {
     const toml::table* t = errors.get_table(*root, name);
@@ -47,6 +47,7 @@ bool load_agent_config(const std::string& path, AgentConfig& config, ConfigError
   config.attribution = parse_attribution_config(section("attribution"), errors);
   config.geo = parse_geo_config(section("geo"), errors);
   config.ship = parse_ship_config(section("ship"), errors);
+  config.pipeline = parse_pipeline_config(section("pipeline"), errors);
   return errors.empty();
 }
 

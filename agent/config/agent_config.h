@@ -7,6 +7,7 @@
 
 #include "agent/attribution/attribution_config.h"
 #include "agent/capture/capture_config.h"
+#include "agent/config/pipeline_config.h"
 #include "agent/flow/flow_config.h"
 #include "agent/geo/geo_config.h"
 #include "agent/http/http_config.h"
@@ -28,6 +29,7 @@ struct AgentConfig {
   FlowConfig flow;
   AttributionConfig attribution;
   GeoConfig geo;
+  PipelineConfig pipeline;  // worker threads between capture and output
   ShipConfig ship;  // shipping to collectors; off while ship.collectors is empty
   int stats_interval_s = 60;  // 0: stats only at exit and on SIGUSR1
   RunAsUser run_as;           // started as root: who to become once the capture is open

@@ -66,8 +66,9 @@ std::string EventJsonWriter::to_json(const AccessEvent& e) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void EventJsonWriter::on_access(const AccessEvent& event) {
-  const std::string line = to_json(event);
+void EventJsonWriter::on_access(const AccessEvent& event) { write_line(to_json(event)); }
+
+void EventJsonWriter::write_line(std::string_view line) {
   if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() || std::fputc('\n', out_) == EOF) {
     ++write_errors_;
     return;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "agent/attribution/access_event.h"
 #include "ipattrib/stats_sink.h"
@@ -18,6 +19,9 @@ class EventJsonWriter : public AccessEventSink {
   explicit EventJsonWriter(std::FILE* out) : out_(out) {}
 
   void on_access(const AccessEvent& event) override;
+  // Writes one line already made by to_json() (worker threads format their
+  // own events; the capture thread only writes them).
+  void write_line(std::string_view json);
   void flush();
   void report(StatsSink& sink) const;
 

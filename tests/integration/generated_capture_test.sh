@@ -10,6 +10,7 @@ set -euo pipefail
 gen=$(realpath "$1") agent=$(realpath "$2") compare=$(realpath "$3") work=$4
 requests=${5:-100000}
 seed=${6:-20261123}
+workers=${7:-}
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -17,6 +18,9 @@ cd "$work"
 
 "$gen" --out gen.pcap --truth truth.tsv --requests "$requests" --seed "$seed" \
   --config-out gen.toml --keys-out api-keys.tsv
+if [ -n "$workers" ]; then
+  printf '\n[pipeline]\nworkers = %s\n' "$workers" >> gen.toml
+fi
 
 if ! "$agent" --config gen.toml --check-config; then
   echo "FAIL: the agent rejects the generated config $work/gen.toml" >&2
@@ -29,6 +33,22 @@ TZ=UTC "$agent" --config gen.toml --read gen.pcap --events out.jsonl 2> agent.st
   exit 1
 }
 tail -n 3 agent.stderr
+
+if [ -n "$workers" ]; then
+  stats=$(grep 'stats:' agent.stderr | tail -n 1)
+  counter() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<< "$stats"; }
+  if [ "$(counter pipeline.workers)" != "$workers" ] || [ "$(counter pipeline.queue_full_drops)" != 0 ]; then
+    echo "FAIL: expected $workers workers and no queue-full drops; stats: $stats" >&2
+    exit 1
+  fi
+  for ((i = 0; i < workers; i++)); do
+    frames=$(counter "pipeline.worker$i.frames")
+    if [ "${frames:-0}" -eq 0 ]; then
+      echo "FAIL: worker $i handled no frames; stats: $stats" >&2
+      exit 1
+    fi
+  done
+fi
 
 if "$compare" truth.tsv out.jsonl; then
   echo "PASS: agent agrees with the ground truth on all $requests requests"
