@@ -36,7 +36,7 @@ class AgentRun::EventOutputs final : public AccessEventSink {
 bool AgentRun::runs_on_capture_thread(const AgentConfig& config) { return config.pipeline.workers == 1; }
 
 AgentRun::AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& source, EventJsonWriter* writer,
-                   AgentShipping* shipping, ServiceNotifier& notifier, AgentSignals& signals)
+                   AgentShipping* shipping, ServiceNotifier& notifier, AgentSignals& signals, AgentReload* reload)
     : config_(config),
       geo_(geo),
       source_(source),
@@ -44,6 +44,8 @@ AgentRun::AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& so
       shipping_(shipping),
       notifier_(notifier),
       signals_(signals),
+      reload_(reload),
+      stats_interval_s_(config.stats_interval_s),
       link_type_(source.link_type()),
       last_geo_check_us_(now_us()),
       outputs_(std::make_unique<EventOutputs>()) {
@@ -129,12 +131,7 @@ void AgentRun::service_timers(std::int64_t& last_stats_us) {
   }
   // Live capture: events reach their reader within a read timeout.
   if (writer_ != nullptr) writer_->flush();
-  if (signals_.reload.exchange(false)) {
-    notifier_.reloading();
-    spdlog::info("SIGHUP: reloading geo databases");
-    geo_.reload();
-    notifier_.ready();
-  }
+  if (signals_.reload.exchange(false)) reload();
   if (notifier_.enabled() && now - last_status_us_ >= kServiceStatusIntervalUs) update_service_status(now);
   // With workers, each worker closes its own aggregation windows.
   if (shipping_ != nullptr) shipping_->flush_due(now / 1000);
@@ -144,11 +141,28 @@ void AgentRun::service_timers(std::int64_t& last_stats_us) {
     last_geo_check_us_ = now;
   }
   const bool interval_due =
-      config_.stats_interval_s > 0 && now - last_stats_us >= std::int64_t{config_.stats_interval_s} * 1000000;
+      stats_interval_s_ > 0 && now - last_stats_us >= std::int64_t{stats_interval_s_} * 1000000;
   if (signals_.print_stats.exchange(false) || interval_due) {
     log_stats();
     last_stats_us = now;
   }
+}
+
+// SIGHUP: the configuration file again (AgentReload says what applies live),
+// or only the geo databases when the agent runs without one.
+void AgentRun::reload() {
+  notifier_.reloading();
+  if (reload_ == nullptr) {
+    spdlog::info("SIGHUP: reloading geo databases");
+    geo_.reload();
+  } else if (Status s = reload_->reload(geo_, shipping_ != nullptr ? &shipping_->shipper() : nullptr,
+                                        stats_interval_s_);
+             !s) {
+    spdlog::error("reload: {}", s.message());
+  } else {
+    spdlog::info("reload: configuration reloaded");
+  }
+  notifier_.ready();
 }
 
 // Order matters: the workers empty their rings and finish their flows and
@@ -173,6 +187,7 @@ void AgentRun::report(StatsSink& sink) const {
   geo_.report_stats(sink);
   if (writer_ != nullptr) writer_->report(sink);
   if (shipping_ != nullptr) shipping_->report(sink);
+  if (reload_ != nullptr) reload_->report(sink);
 }
 
 void AgentRun::log_stats() const {

@@ -18,6 +18,7 @@
 #include "agent/output/event_json_writer.h"
 #include "agent/pipeline/packet_pipeline.h"
 #include "agent/pipeline/worker_pool.h"
+#include "agent/reload/agent_reload.h"
 #include "agent/service_status.h"
 #include "common/systemd/service_notifier.h"
 
@@ -32,9 +33,10 @@ struct AgentSignals {
 
 class AgentRun final : private PoolOutputSink {
  public:
-  // writer and shipping may be null (output off).
+  // writer and shipping may be null (output off); reload null: SIGHUP only
+  // reopens the geo databases.
   AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& source, EventJsonWriter* writer,
-           AgentShipping* shipping, ServiceNotifier& notifier, AgentSignals& signals);
+           AgentShipping* shipping, ServiceNotifier& notifier, AgentSignals& signals, AgentReload* reload = nullptr);
   ~AgentRun() override;
 
   // Until end of input, a stop signal or a capture error (exit status 1).
@@ -55,6 +57,7 @@ class AgentRun final : private PoolOutputSink {
   void log_stats() const;
   void update_service_status(std::int64_t now);
   void pin_capture_thread();
+  void reload();
 
   void on_event_line(const std::string& json) override;
   void on_batch(RecordBatch&& batch) override;
@@ -74,6 +77,8 @@ class AgentRun final : private PoolOutputSink {
   AgentShipping* shipping_;
   ServiceNotifier& notifier_;
   AgentSignals& signals_;
+  AgentReload* reload_;
+  int stats_interval_s_;  // a reload may change it
   const LinkType link_type_;
   ServiceStatus service_status_;
   std::int64_t last_status_us_ = 0;

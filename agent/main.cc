@@ -101,7 +101,11 @@ int run_agent(const AgentOptions& options) {
                config.capture.read_file.empty() ? "interface " + config.capture.interface
                                                 : "file " + config.capture.read_file);
   ServiceNotifier notifier;
-  AgentRun run(config, geo, *source, writer ? &*writer : nullptr, shipping.get(), notifier, g_signals);
+  // Without a config file there is nothing to read again: SIGHUP reopens the geo databases.
+  std::optional<AgentReload> reload;
+  if (!options.config_path.empty()) reload.emplace(options, config);
+  AgentRun run(config, geo, *source, writer ? &*writer : nullptr, shipping.get(), notifier, g_signals,
+               reload ? &*reload : nullptr);
   const int rc = run.run();
   g_source.store(nullptr);
   if (events_file != nullptr && events_file != stdout) std::fclose(events_file);
