@@ -50,6 +50,13 @@ Status SqliteAlerts::open(const SqliteAlertStoreOptions& options) {
   if (Status s = migrate_sqlite_alert_schema(writer_.db); !s) {
     return Status::error(fmt::format("alert store {}: {}", options.path, s.message()));
   }
+  // The file is one collector's: claims still leased were this collector's
+  // before it crashed or stopped, and nobody else will deliver them, so a
+  // restart resumes them now instead of after the lease.
+  if (Status s = sqlite_exec(writer_.db, "UPDATE alert_outbox SET leased_until_ms = 0 WHERE leased_until_ms <> 0");
+      !s) {
+    return Status::error(fmt::format("alert store {}: {}", options.path, s.message()));
+  }
   if (Status s = open_connection(options, reader_); !s) return s;
   if (Status s = sqlite_exec(reader_.db, "PRAGMA query_only = ON"); !s) return s;
   if (Status s = prepare_statements(writer_); !s) return s;

@@ -100,6 +100,30 @@ TEST_F(SqliteAlertStoreTest, AVersion2FileMigratesWithItsPendingOutbox) {
   EXPECT_EQ(entries[0].leased_until_ms, 1500);
 }
 
+// A collector killed while holding claims restarts on its own file: it
+// delivers those entries at once, not after their lease.
+TEST_F(SqliteAlertStoreTest, ReopeningGivesBackTheLeasesOfTheCollectorThatHadTheFile) {
+  std::vector<OutboxEntry> held;
+  {
+    std::unique_ptr<AlertStore> store;
+    ASSERT_TRUE(open_sqlite_alert_store(options_, store));
+    AlertHit h;
+    h.measure_id = "m1";
+    h.account = "alice";
+    h.ip = *IpAddress::parse("192.0.2.1");
+    RecordHitsResult r;
+    ASSERT_TRUE(store->record_hits("a", 1, {h}, 1000, 0, {"hook"}, r));
+    ASSERT_TRUE(store->claim_deliveries("hook", 1000, 60'000, 10, held));
+    ASSERT_EQ(held.size(), 1u);
+  }
+  std::unique_ptr<AlertStore> store;
+  ASSERT_TRUE(open_sqlite_alert_store(options_, store));
+  std::vector<OutboxEntry> entries;
+  ASSERT_TRUE(store->claim_deliveries("hook", 1001, 60'000, 10, entries));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].id, held[0].id);
+}
+
 TEST_F(SqliteAlertStoreTest, UnopenablePathIsAnError) {
   options_.path = dir_ + "/missing-dir/alerts.sqlite3";
   std::unique_ptr<AlertStore> store;
