@@ -59,7 +59,7 @@ AgentRun::AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& so
   outputs.event_lines = writer != nullptr;
   if (shipping != nullptr) outputs.aggregation = AgentShipping::aggregator_options(config);
   // Offline replay has no capture to fall behind: wait for ring room.
-  const bool wait_when_full = !config.capture.read_file.empty();
+  const bool wait_when_full = source.replays_a_file();
   PoolOutputSink& sink = *this;
   pool_ = std::make_unique<WorkerPool>(config, geo, link_type_, outputs, wait_when_full, sink);
 }
@@ -86,7 +86,7 @@ int AgentRun::run() {
     spdlog::info("pipeline: {} workers, {} MiB ring each", config_.pipeline.workers, config_.pipeline.queue_mb);
   }
   // Live capture is open, privileges dropped, shipping started: ready.
-  if (config_.capture.read_file.empty()) notifier_.ready();
+  if (!source_.replays_a_file()) notifier_.ready();
   update_service_status(now_us());
   while (!signals_.stop.load(std::memory_order_relaxed)) {
     ReadStatus status = ReadStatus::kFrames;

@@ -1,7 +1,5 @@
 #include "agent/agent_shipping.h"
 
-#include <fmt/format.h>
-
 namespace ipattrib::agent {
 
 AggregatorOptions AgentShipping::aggregator_options(const AgentConfig& config) {
@@ -14,17 +12,14 @@ AggregatorOptions AgentShipping::aggregator_options(const AgentConfig& config) {
   return aggregation;
 }
 
-Status AgentShipping::start(const AgentConfig& config, bool aggregate_here, std::unique_ptr<AgentShipping>& out) {
+Status AgentShipping::start(const AgentConfig& config, bool aggregate_here, bool replaying_a_file,
+                            std::unique_ptr<AgentShipping>& out) {
   const ShipConfig& ship = config.ship;
   ShipperOptions options;
   options.spool.dir = ship.spool_dir;
   options.spool.max_bytes = std::uint64_t{ship.max_spool_mb} << 20;
-  options.wait_when_full = !config.capture.read_file.empty();
-  for (const CollectorAddress& c : ship.collectors) {
-    const bool v6 = c.host.find(':') != std::string::npos;
-    options.client.collectors.push_back(v6 ? fmt::format("[{}]:{}", c.host, c.port)
-                                           : fmt::format("{}:{}", c.host, c.port));
-  }
+  options.wait_when_full = replaying_a_file;
+  options.client.collectors = collector_endpoints(ship);
   options.client.tls = tls::TlsFiles{ship.tls_ca, ship.tls_cert, ship.tls_key};
   options.client.plaintext_for_tests = ship.plaintext_for_tests;
   options.client.agent_id = config.identity.id;

@@ -25,8 +25,10 @@ class AgentShipping final : public AccessEventSink {
  public:
   // Opens the spool and the collector client and starts the shipper thread.
   // aggregate_here: events come to on_access() (one worker on the capture
-  // thread); otherwise only offer() is used.
-  static Status start(const AgentConfig& config, bool aggregate_here, std::unique_ptr<AgentShipping>& out);
+  // thread); otherwise only offer() is used. replaying_a_file: a full
+  // queue waits for the shipper instead of dropping (nothing to fall behind).
+  static Status start(const AgentConfig& config, bool aggregate_here, bool replaying_a_file,
+                      std::unique_ptr<AgentShipping>& out);
   // How the config sets up an Aggregator (here, or one per worker).
   static AggregatorOptions aggregator_options(const AgentConfig& config);
 

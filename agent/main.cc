@@ -91,15 +91,15 @@ int run_agent(const AgentOptions& options) {
   spdlog::info("privileges: {}", dropped);
   std::unique_ptr<AgentShipping> shipping;
   if (!config.ship.collectors.empty()) {
-    if (Status s = AgentShipping::start(config, AgentRun::runs_on_capture_thread(config), shipping); !s) {
+    if (Status s = AgentShipping::start(config, AgentRun::runs_on_capture_thread(config),
+                                         source->replays_a_file(), shipping); !s) {
       spdlog::error("shipping: {}", s.message());
       return 1;
     }
   }
 
   spdlog::info("agent {} (gateway {}) reading {}", config.identity.id, config.identity.gateway,
-               config.capture.read_file.empty() ? "interface " + config.capture.interface
-                                                : "file " + config.capture.read_file);
+               capture_description(config.capture));
   ServiceNotifier notifier;
   // Without a config file there is nothing to read again: SIGHUP reopens the geo databases.
   std::optional<AgentReload> reload;
