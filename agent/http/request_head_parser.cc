@@ -157,6 +157,47 @@ RequestHeadParser::Result RequestHeadParser::parse_lines(std::string_view head, 
   return Result::kOk;
 }
 
+RequestHeadParser::PrefixResult RequestHeadParser::parse_prefix(std::string_view bytes, std::size_t limit,
+                                                                RequestHead& out) {
+  using Kind = PrefixResult::Kind;
+  const std::string_view window = bytes.substr(0, limit);
+  std::string_view rest = window;
+  std::string_view line;
+  if (!take_line(rest, line)) return {Kind::kIncomplete, Result::kOk, 0};
+  if (!parse_request_line(line, out)) return {Kind::kBadRequestLine, Result::kBadRequestLine, window.size() - rest.size()};
+  headers_.clear();
+  Result result = Result::kOk;  // the first error in line order, as parse_lines finds it
+  while (true) {
+    // The empty line: "\n" or "\r\n" right after the previous LF.
+    if (!rest.empty() && rest.front() == '\n') {
+      rest.remove_prefix(1);
+      break;
+    }
+    if (rest.size() >= 2 && rest[0] == '\r' && rest[1] == '\n') {
+      rest.remove_prefix(2);
+      break;
+    }
+    if (!take_line(rest, line)) return {Kind::kIncomplete, Result::kOk, 0};
+    if (result != Result::kOk) continue;  // only looking for the end now
+    if (line.empty() || is_space(line.front())) {  // obs-fold (an empty line ended the head above)
+      result = Result::kBadHeader;
+    } else if (headers_.size() == max_headers_) {
+      result = Result::kTooManyHeaders;
+    } else {
+      HttpHeader header;
+      if (parse_header_line(line, header)) {
+        headers_.push_back(header);
+      } else {
+        result = Result::kBadHeader;
+      }
+    }
+  }
+  const std::size_t size = window.size() - rest.size();
+  if (size > max_head_bytes_) result = Result::kTooLarge;
+  if (result == Result::kOk) out.headers = std::span<const HttpHeader>(headers_.data(), headers_.size());
+  return {Kind::kComplete, count(result), size};
+}
+
 RequestHeadParser::Result RequestHeadParser::count(Result result) {
   switch (result) {
     case Result::kOk:

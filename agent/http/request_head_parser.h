@@ -43,6 +43,21 @@ class RequestHeadParser {
   // buffering up to max_head_bytes.
   static bool is_request_line(std::string_view line);
 
+  // The stream parser's one pass over a head at the start of `bytes`: finds
+  // its end (an empty line ending within `limit` bytes) while parsing its
+  // lines, so each line is searched for and parsed once.
+  struct PrefixResult {
+    enum class Kind : std::uint8_t {
+      kBadRequestLine,  // the first line is complete and no request line (not counted)
+      kIncomplete,      // no head end within `limit` yet (nothing counted)
+      kComplete,        // `result` is parse() of the head's bytes (counted)
+    };
+    Kind kind;
+    Result result;
+    std::size_t size;  // kBadRequestLine: through the first LF; kComplete: the head's bytes
+  };
+  PrefixResult parse_prefix(std::string_view bytes, std::size_t limit, RequestHead& out);
+
   const Counters& counters() const { return counters_; }
   // http.bad_request_line, http.bad_header, http.too_many_headers, http.head_too_large
   void report(StatsSink& sink) const;

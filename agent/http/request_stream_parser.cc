@@ -149,12 +149,36 @@ std::size_t RequestStreamParser::step_head(const Step& in, RequestStreamState& s
   // Decide "not a request" as early as the bytes allow: a non-HTTP stream
   // must not be buffered up to max_head_bytes.
   if (http_syntax::request_start_shape(rest) == Shape::kNo) return reject_start(state, 0);
+  if (state.scanned == 0) return step_whole_head(in, state, rest);
+  // Bytes were added to a head seen incomplete: search on from where the
+  // last search stopped rather than parsing the whole head each time.
   const std::size_t line_end = http_syntax::find_line_end(rest, 0, limit);
   if (line_end != kNotFound && !RequestHeadParser::is_request_line(http_syntax::as_text(rest.first(line_end - 1)))) {
     return reject_start(state, line_end);
   }
   const std::size_t end = http_syntax::find_head_end(rest, std::min<std::size_t>(state.scanned, rest.size()), limit);
   if (end != kNotFound) return deliver_head(in, state, rest.first(end));
+  if (rest.size() < limit) return wait(state, rest, 2);  // "\n\r" may end the buffer
+  ++counters_.head_too_large;
+  const std::size_t through_lf = last_line_end(rest.first(limit));
+  return resync(state, through_lf != kNotFound, through_lf != kNotFound ? through_lf : limit);
+}
+
+std::size_t RequestStreamParser::step_whole_head(const Step& in, RequestStreamState& state,
+                                                 std::span<const std::uint8_t> rest) {
+  using Kind = RequestHeadParser::PrefixResult::Kind;
+  const std::size_t limit = config_.max_head_bytes;
+  RequestHead head;
+  const RequestHeadParser::PrefixResult parsed = head_parser_.parse_prefix(http_syntax::as_text(rest), limit, head);
+  switch (parsed.kind) {
+    case Kind::kBadRequestLine:
+      return reject_start(state, parsed.size);
+    case Kind::kComplete:
+      if (parsed.result != RequestHeadParser::Result::kOk) return resync(state, true, parsed.size);
+      return deliver_parsed_head(in, state, head, parsed.size);
+    case Kind::kIncomplete:
+      break;
+  }
   if (rest.size() < limit) return wait(state, rest, 2);  // "\n\r" may end the buffer
   ++counters_.head_too_large;
   const std::size_t through_lf = last_line_end(rest.first(limit));
@@ -182,6 +206,11 @@ std::size_t RequestStreamParser::deliver_head(const Step& in, RequestStreamState
   if (head_parser_.parse(http_syntax::as_text(bytes), head) != RequestHeadParser::Result::kOk) {
     return resync(state, true, bytes.size());
   }
+  return deliver_parsed_head(in, state, head, bytes.size());
+}
+
+std::size_t RequestStreamParser::deliver_parsed_head(const Step& in, RequestStreamState& state,
+                                                     const RequestHead& head, std::size_t size) {
   ++counters_.requests;
   ++state.requests_seen;
   state.seen_http = true;
@@ -209,7 +238,7 @@ std::size_t RequestStreamParser::deliver_head(const Step& in, RequestStreamState
       resync(state, true, 0);
       break;
   }
-  return bytes.size();
+  return size;
 }
 
 std::size_t RequestStreamParser::skip_body(RequestStreamState& state, std::span<const std::uint8_t> rest) {

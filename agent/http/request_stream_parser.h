@@ -72,7 +72,11 @@ class RequestStreamParser : public ClientStreamConsumer {
   // Bytes at a message start that are no request: not HTTP at all, or lost
   // sync. `line_end` bytes (the bad line, if complete) are skipped.
   std::size_t reject_start(RequestStreamState& state, std::size_t line_end);
+  // A head starting the buffer, searched for and parsed in one pass.
+  std::size_t step_whole_head(const Step& in, RequestStreamState& state, std::span<const std::uint8_t> rest);
   std::size_t deliver_head(const Step& in, RequestStreamState& state, std::span<const std::uint8_t> head);
+  std::size_t deliver_parsed_head(const Step& in, RequestStreamState& state, const RequestHead& head,
+                                  std::size_t size);
   std::size_t step_chunk_header(RequestStreamState& state, std::span<const std::uint8_t> rest);
   std::size_t step_chunk_data_end(RequestStreamState& state, std::span<const std::uint8_t> rest);
   std::size_t step_chunk_trailer(RequestStreamState& state, std::span<const std::uint8_t> rest);
