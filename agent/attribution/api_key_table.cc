@@ -1,5 +1,6 @@
 #include "agent/attribution/api_key_table.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -72,7 +73,7 @@ ApiKeyTable ApiKeyTable::parse(std::string_view text, std::vector<LoadError>& er
       continue;
     }
     ApiKeyOwner owner{std::string(fields[1]), fields.size() == 3 ? std::string(fields[2]) : std::string()};
-    if (!table.owners_.emplace(*digest, std::move(owner)).second) {
+    if (!table.insert(*digest, std::move(owner))) {
       errors.push_back({line_number, "the same key digest appears more than once"});
     }
   }
@@ -90,9 +91,35 @@ ApiKeyTable ApiKeyTable::load(const std::string& path, std::vector<LoadError>& e
   return parse(text.str(), errors);
 }
 
+bool ApiKeyTable::insert(const Sha256Digest& digest, ApiKeyOwner owner) {
+  if (find(digest) != nullptr) return false;
+  if ((owners_.size() + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(16, old.size() * 2), Slot{});
+    for (const Slot& slot : old) {
+      if (slot.owner != 0) place(slot.digest, slot.owner);
+    }
+  }
+  owners_.push_back(std::move(owner));
+  place(digest, static_cast<std::uint32_t>(owners_.size()));
+  return true;
+}
+
+void ApiKeyTable::place(const Sha256Digest& digest, std::uint32_t owner) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = home_slot(digest, mask);
+  while (slots_[i].owner != 0) i = (i + 1) & mask;
+  slots_[i] = Slot{digest, owner};
+}
+
 const ApiKeyOwner* ApiKeyTable::find(const Sha256Digest& digest) const {
-  const auto it = owners_.find(digest);
-  return it == owners_.end() ? nullptr : &it->second;
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = home_slot(digest, mask);; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.owner == 0) return nullptr;
+    if (slot.digest == digest) return &owners_[slot.owner - 1];
+  }
 }
 
 }  // namespace ipattrib::agent

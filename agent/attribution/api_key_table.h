@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace ipattrib::agent {
@@ -40,14 +39,24 @@ class ApiKeyTable {
   std::size_t size() const { return owners_.size(); }
 
  private:
-  struct DigestHash {
-    std::size_t operator()(const Sha256Digest& d) const noexcept {
-      std::size_t h;  // the digest is already uniformly distributed
-      std::memcpy(&h, d.data(), sizeof(h));
-      return h;
-    }
+  // Open addressing with linear probing over digests kept inline: a lookup
+  // reads one slot's cache line (the unordered_map it replaces chased a
+  // bucket and a node, ~2.8% of the packet path). At most half full.
+  struct Slot {
+    Sha256Digest digest{};
+    std::uint32_t owner = 0;  // index into owners_ + 1; 0: empty
   };
-  std::unordered_map<Sha256Digest, ApiKeyOwner, DigestHash> owners_;
+  static std::size_t home_slot(const Sha256Digest& d, std::size_t mask) {
+    std::uint64_t h;  // the digest is already uniformly distributed
+    std::memcpy(&h, d.data(), sizeof(h));
+    return static_cast<std::size_t>(h) & mask;
+  }
+  // False when the digest is already present.
+  bool insert(const Sha256Digest& digest, ApiKeyOwner owner);
+  void place(const Sha256Digest& digest, std::uint32_t owner);
+
+  std::vector<Slot> slots_;
+  std::vector<ApiKeyOwner> owners_;
 };
 
 }  // namespace ipattrib::agent
