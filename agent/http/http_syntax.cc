@@ -7,17 +7,6 @@
 namespace ipattrib::agent::http_syntax {
 namespace {
 
-constexpr std::array<bool, 256> make_token_table() {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<std::uint8_t>(c)] = true;
-  return table;
-}
-
-constexpr std::array<bool, 256> kTokenTable = make_token_table();
-
 bool is_method_shape_char(std::uint8_t c) { return (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; }
 
 // Compares bytes[pos..] with `literal` as far as both go.
@@ -29,10 +18,6 @@ Shape literal_shape(std::span<const std::uint8_t> bytes, std::size_t pos, std::s
 }
 
 }  // namespace
-
-bool is_token_char(std::uint8_t c) { return kTokenTable[c]; }
-
-bool is_target_char(std::uint8_t c) { return c > 0x20 && c != 0x7f; }
 
 Shape request_start_shape(std::span<const std::uint8_t> bytes) {
   for (std::size_t i = 0; i < bytes.size(); ++i) {

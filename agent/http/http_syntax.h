@@ -4,6 +4,7 @@
 // allocate.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -15,10 +16,23 @@ namespace ipattrib::agent::http_syntax {
 inline constexpr std::size_t kMaxMethodLength = 32;
 inline constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
 
-// RFC 9110 tchar.
-bool is_token_char(std::uint8_t c);
+namespace detail {
+constexpr std::array<bool, 256> make_token_table() {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<std::uint8_t>(c)] = true;
+  return table;
+}
+inline constexpr std::array<bool, 256> kTokenTable = make_token_table();
+}  // namespace detail
+
+// RFC 9110 tchar. Inline: the head parser calls it for every byte of every
+// method and header name (out of line it was ~1.2% of the packet path).
+inline bool is_token_char(std::uint8_t c) { return detail::kTokenTable[c]; }
 // Request-target bytes: visible ASCII or obs-text (raw UTF-8 seen in captures).
-bool is_target_char(std::uint8_t c);
+inline bool is_target_char(std::uint8_t c) { return c > 0x20 && c != 0x7f; }
 
 enum class Shape : std::uint8_t { kYes, kNo, kNeedMore };
 
