@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
 #include <string>
+#include <vector>
+
+#include "agent/http/http_syntax.h"
 
 namespace ipattrib::agent {
 namespace {
@@ -159,6 +164,66 @@ TEST(RequestHeadParserTest, SurvivesGarbage) {
   for (int i = 0; i < 512; ++i) bytes.push_back(static_cast<char>((i * 131 + 7) % 256));
   bytes += "\r\n\r\n";
   EXPECT_NE(parser.parse(bytes, head), Result::kOk);
+}
+
+// parse_prefix (the stream parser's one pass) must give parse()'s verdict
+// and fields for every head, wherever a tab, CR, control byte or the end of
+// the buffer falls, and report kIncomplete for every cut before the end.
+TEST(RequestHeadParserTest, ParsePrefixAgreesWithParse) {
+  const std::string base = "GET /a HTTP/1.1\r\nHost: h\r\nX-Long: 0123456789abcdefghij0123456789\r\nEmpty:\r\n\r\n";
+  std::vector<std::string> heads = {base, "GET / HTTP/1.1\n\n", "GET / HTTP/1.1\nA: b\n\n", " GET / HTTP/1.1\r\n\r\n",
+                                    "GET / HTTP/1.1\r\n fold\r\n\r\n", "GET / HTTP/1.1\r\n\r\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nA : b\r\n\r\n", "GET / HTTP/1.1\r\nA: b\r\r\n\r\n"};
+  const std::size_t value_at = base.find("0123");
+  for (const char c : {'\t', '\r', '\x01', '\x7f', '\x80', '\n', ' ', ':'}) {
+    for (std::size_t i = base.find("\r\n") + 2; i < base.size() - 2; ++i) {
+      std::string head = base;
+      head[i] = c;
+      heads.push_back(head);
+    }
+    std::string head = base;
+    head.insert(value_at, 1, c);
+    heads.push_back(head);
+  }
+  RequestHeadParser by_parse(2);
+  RequestHeadParser by_prefix(2);
+  for (const std::string& text : heads) {
+    SCOPED_TRACE(testing::PrintToString(text));
+    const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    const std::size_t end = http_syntax::find_head_end(bytes, 0, text.size());  // the search it replaces
+    RequestHead expected;
+    RequestHead got;
+    const auto prefix = by_prefix.parse_prefix(text, 1000, got);
+    if (!RequestHeadParser::is_request_line(text.substr(0, text.find('\n')))) {
+      EXPECT_EQ(prefix.kind, RequestHeadParser::PrefixResult::Kind::kBadRequestLine);
+      EXPECT_EQ(prefix.size, text.find('\n') + 1);
+      continue;
+    }
+    if (end == http_syntax::kNotFound) {  // the change took away the empty line
+      EXPECT_EQ(prefix.kind, RequestHeadParser::PrefixResult::Kind::kIncomplete);
+      continue;
+    }
+    ASSERT_EQ(prefix.kind, RequestHeadParser::PrefixResult::Kind::kComplete);
+    ASSERT_EQ(prefix.size, end);
+    const Result result = by_parse.parse(std::string_view(text).substr(0, end), expected);
+    ASSERT_EQ(prefix.result, result);
+    if (result == Result::kOk) {
+      ASSERT_EQ(got.headers.size(), expected.headers.size());
+      for (std::size_t h = 0; h < got.headers.size(); ++h) {
+        EXPECT_EQ(got.headers[h].name, expected.headers[h].name);
+        EXPECT_EQ(got.headers[h].value, expected.headers[h].value);
+      }
+    }
+    for (std::size_t cut = text.find('\n') + 1; cut < end; ++cut) {
+      EXPECT_EQ(by_prefix.parse_prefix(std::string_view(text).substr(0, cut), 1000, got).kind,
+                RequestHeadParser::PrefixResult::Kind::kIncomplete)
+          << cut;
+    }
+  }
+  EXPECT_EQ(by_prefix.counters().bad_header, by_parse.counters().bad_header);
+  EXPECT_EQ(by_prefix.counters().too_many_headers, by_parse.counters().too_many_headers);
+  EXPECT_GT(by_parse.counters().bad_header, 0u);
+  EXPECT_GT(by_parse.counters().too_many_headers, 0u);
 }
 
 }  // namespace
