@@ -6,6 +6,8 @@
 #include <cstring>
 #include <random>
 
+#include "ipattrib/hash_mix.h"
+
 namespace ipattrib::agent {
 namespace {
 
@@ -16,15 +18,6 @@ constexpr std::size_t kDeliverySlice = 65536;
 // A SYN whose sequence number lies this little behind the flow's next byte is
 // a late copy of the one that opened it, not a new connection on the 4-tuple.
 constexpr std::uint32_t kDuplicateSynWindow = 1u << 20;
-
-std::uint64_t mix64(std::uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
 std::uint64_t hash_endpoint(const IpAddress& ip, std::uint16_t port, std::uint64_t seed) {
   std::uint64_t lo = 0;

@@ -5,6 +5,8 @@
 #include <bit>
 #include <cstring>
 
+#include "ipattrib/hash_mix.h"
+
 namespace ipattrib::agent {
 namespace {
 
@@ -89,12 +91,7 @@ std::uint32_t GeoCache::set_index(std::uint64_t high, std::uint64_t low, bool v4
   std::uint64_t mask_low;
   prefix_masks(v4 ? kV4BucketBits : kV6BucketBits, &mask_high, &mask_low);
   // murmur3's 64-bit finaliser: every input bit reaches the low bits we keep.
-  std::uint64_t h = (high & mask_high) ^ ((low & mask_low) * 0x9e3779b97f4a7c15ull);
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
+  const std::uint64_t h = mix64((high & mask_high) ^ ((low & mask_low) * 0x9e3779b97f4a7c15ull));
   return static_cast<std::uint32_t>(h) & set_mask_;
 }
 

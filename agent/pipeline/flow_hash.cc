@@ -5,6 +5,8 @@
 
 #include "agent/decode/packet_decoder.h"
 
+#include "ipattrib/hash_mix.h"
+
 namespace ipattrib::agent {
 namespace {
 
@@ -14,22 +16,12 @@ std::uint64_t load64(const std::uint8_t* p) {
   return v;
 }
 
-// The 64-bit finalizer of MurmurHash3: every input bit affects every output bit.
-std::uint64_t mix(std::uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 // One endpoint folded into 64 bits (address halves and port). Folding first
 // and ordering the two folded values makes the hash symmetric without
 // comparing 36 bytes; endpoints that fold alike only make both orders equal.
 std::uint64_t fold(const IpAddress& address, std::uint16_t port) {
   const std::uint8_t* bytes = address.bytes().data();
-  return mix(load64(bytes) * 0x9e3779b97f4a7c15ULL ^ load64(bytes + 8) ^ (std::uint64_t{port} << 17));
+  return mix64(load64(bytes) * 0x9e3779b97f4a7c15ULL ^ load64(bytes + 8) ^ (std::uint64_t{port} << 17));
 }
 
 }  // namespace
@@ -37,7 +29,7 @@ std::uint64_t fold(const IpAddress& address, std::uint16_t port) {
 std::uint32_t symmetric_flow_hash(const PacketView& segment) {
   const std::uint64_t a = fold(segment.src, segment.src_port);
   const std::uint64_t b = fold(segment.dst, segment.dst_port);
-  const std::uint64_t h = mix(std::min(a, b) ^ (std::max(a, b) * 0xc2b2ae3d27d4eb4fULL));
+  const std::uint64_t h = mix64(std::min(a, b) ^ (std::max(a, b) * 0xc2b2ae3d27d4eb4fULL));
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
