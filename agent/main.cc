@@ -103,7 +103,7 @@ int run_agent(const AgentOptions& options) {
   ServiceNotifier notifier;
   // Without a config file there is nothing to read again: SIGHUP reopens the geo databases.
   std::optional<AgentReload> reload;
-  if (!options.config_path.empty()) reload.emplace(options, config);
+  if (!options.config_path.empty()) reload.emplace(options);
   AgentRun run(config, geo, *source, writer ? &*writer : nullptr, shipping.get(), notifier, g_signals,
                reload ? &*reload : nullptr);
   const int rc = run.run();

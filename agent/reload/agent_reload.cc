@@ -73,10 +73,8 @@ std::vector<std::string> settings_needing_restart(const toml::table& running, co
   return out;
 }
 
-AgentReload::AgentReload(const AgentOptions& options, const AgentConfig& running)
-    : options_(options), started_with_(read_table(options.config_path)) {
-  (void)running;
-}
+AgentReload::AgentReload(const AgentOptions& options)
+    : options_(options), started_with_(read_table(options.config_path)) {}
 
 Status AgentReload::reload(GeoResolver& geo, Shipper* shipper, int& stats_interval_s) {
   ++reloads_;

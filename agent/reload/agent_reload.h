@@ -33,7 +33,7 @@ class AgentReload {
  public:
   // Remembers the config file as the agent starts with it (unreadable: an
   // empty table, so every section of a later file counts as changed).
-  AgentReload(const AgentOptions& options, const AgentConfig& running);
+  explicit AgentReload(const AgentOptions& options);
 
   // Reads the file again and applies what can change live. `shipper` is null
   // when the agent does not ship. On success `stats_interval_s` is the new

@@ -72,7 +72,7 @@ TEST_F(AgentReloadTest, AppliesTheNewStatsInterval) {
   write("[agent]\nstats_interval_s = 60\n[capture]\ninterface = \"lo\"\n");
   AgentConfig running = default_agent_config();
   ASSERT_TRUE(build_config(options_, running));
-  AgentReload reload(options_, running);
+  AgentReload reload(options_);
   write("[agent]\nstats_interval_s = 7\n[capture]\ninterface = \"eth9\"\n");
   int stats_interval_s = running.stats_interval_s;
   Status s = reload.reload(geo_, nullptr, stats_interval_s);
@@ -86,7 +86,7 @@ TEST_F(AgentReloadTest, ABadFileChangesNothingAndSaysWhereWithFileAndLine) {
   write("[agent]\nstats_interval_s = 60\n[capture]\ninterface = \"lo\"\n");
   AgentConfig running = default_agent_config();
   ASSERT_TRUE(build_config(options_, running));
-  AgentReload reload(options_, running);
+  AgentReload reload(options_);
   write("[agent]\nstats_interval_s = 7\nno_such_key = 1\n[capture]\ninterface = \"lo\"\n");
   int stats_interval_s = 60;
   Status s = reload.reload(geo_, nullptr, stats_interval_s);
