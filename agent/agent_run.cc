@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "ipattrib/stats_line.h"
@@ -61,7 +62,16 @@ AgentRun::AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& so
   // Offline replay has no capture to fall behind: wait for ring room.
   const bool wait_when_full = source.replays_a_file();
   PoolOutputSink& sink = *this;
-  pool_ = std::make_unique<WorkerPool>(config, geo, link_type_, outputs, wait_when_full, sink);
+  // Each worker reads its own part of the capture when the source can split
+  // by flow (DPDK RX queues with symmetric RSS); else this thread reads and
+  // spreads the frames over the workers' rings by a software flow hash.
+  std::string why;
+  std::vector<std::unique_ptr<PacketSource>> parts =
+      source.split_by_flow(static_cast<std::size_t>(config.pipeline.workers), why);
+  pool_mode_ = parts.empty() ? "fed by the capture thread through " + std::to_string(config.pipeline.queue_mb) +
+                                   " MiB rings, software flow hash (" + why + ")"
+                             : "each reading its own RX queue(s) directly (symmetric RSS)";
+  pool_ = std::make_unique<WorkerPool>(config, geo, link_type_, outputs, wait_when_full, sink, std::move(parts));
 }
 
 AgentRun::~AgentRun() = default;
@@ -83,11 +93,12 @@ int AgentRun::run() {
   pin_capture_thread();
   if (pool_ != nullptr) {
     for (const std::string& error : pool_->start()) spdlog::warn("pipeline: cannot pin {}", error);
-    spdlog::info("pipeline: {} workers, {} MiB ring each", config_.pipeline.workers, config_.pipeline.queue_mb);
+    spdlog::info("pipeline: {} workers, {}", config_.pipeline.workers, pool_mode_);
   }
   // Live capture is open, privileges dropped, shipping started: ready.
   if (!source_.replays_a_file()) notifier_.ready();
   update_service_status(now_us());
+  if (pool_ != nullptr && pool_->workers_read_sources()) return serve_workers(last_stats_us);
   while (!signals_.stop.load(std::memory_order_relaxed)) {
     ReadStatus status = ReadStatus::kFrames;
     const std::size_t n = source_.read_burst(burst, status);
@@ -99,6 +110,28 @@ int AgentRun::run() {
       return 1;
     }
     if (n == 0 || ++loops_ % 64 == 0) service_timers(last_stats_us);
+  }
+  finish();
+  return 0;
+}
+
+// The workers read their own sources: this thread only hands their outputs
+// on, serves the timers and waits for a stop signal or the end of input.
+int AgentRun::serve_workers(std::int64_t& last_stats_us) {
+  std::int64_t idle_sleep_us = kMinServeSleepUs;
+  while (!signals_.stop.load(std::memory_order_relaxed)) {
+    const std::size_t handed = pool_->drain_outputs();
+    std::string error;
+    if (pool_->sources_ended(error)) {
+      if (error.empty()) break;
+      spdlog::error("capture failed: {}", error);
+      finish();
+      return 1;
+    }
+    service_timers(last_stats_us);
+    // Outputs waiting: come back soon (a worker waits when its queue is full).
+    idle_sleep_us = handed > 0 ? kMinServeSleepUs : std::min(kMaxServeSleepUs, idle_sleep_us * 2);
+    std::this_thread::sleep_for(std::chrono::microseconds(idle_sleep_us));
   }
   finish();
   return 0;
@@ -181,7 +214,8 @@ void AgentRun::finish() {
 }
 
 void AgentRun::report(StatsSink& sink) const {
-  source_.report(sink);
+  // Split among the workers, the capture's counters come from their parts.
+  if (pool_ == nullptr || !pool_->workers_read_sources()) source_.report(sink);
   if (pipeline_ != nullptr) pipeline_->report(sink);
   if (pool_ != nullptr) pool_->report(sink);
   geo_.report_stats(sink);

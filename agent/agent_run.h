@@ -1,6 +1,8 @@
 // AgentRun: the agent's main loop once everything is open — reads bursts
 // from the PacketSource and runs them through the packet path (on this thread
-// with one worker, through a WorkerPool with several), writes --events,
+// with one worker, through a WorkerPool with several; when the source splits
+// by flow, e.g. DPDK RX queues with symmetric RSS, each worker reads its own
+// part and this thread only serves outputs and timers), writes --events,
 // serves the timers (stats line, sd_notify status and watchdog, geo reload
 // checks, aggregation windows) and, on SIGTERM or end of input, drains every
 // stage in order so nothing acknowledged is lost.
@@ -50,6 +52,7 @@ class AgentRun final : private PoolOutputSink {
   // Hands each event to every output that is on (--events, shipping).
   class EventOutputs;
 
+  int serve_workers(std::int64_t& last_stats_us);
   void process(std::span<const RawFrame> frames);
   void service_timers(std::int64_t& last_stats_us);
   void finish();
@@ -69,6 +72,9 @@ class AgentRun final : private PoolOutputSink {
   // A worker that has not turned its loop for this long is wedged: the
   // watchdog pings stop and systemd (WatchdogSec=30s) restarts the agent.
   static constexpr std::int64_t kWorkerStallUs = 10000000;
+  // serve_workers() looks at the workers' outputs this often (longer while idle).
+  static constexpr std::int64_t kMinServeSleepUs = 200;
+  static constexpr std::int64_t kMaxServeSleepUs = 5000;
 
   const AgentConfig& config_;
   GeoResolver& geo_;
@@ -88,6 +94,7 @@ class AgentRun final : private PoolOutputSink {
   std::unique_ptr<EventOutputs> outputs_;
   std::unique_ptr<PacketPipeline> pipeline_;  // one worker: runs here
   std::unique_ptr<WorkerPool> pool_;          // several: runs on the pool's threads
+  std::string pool_mode_;                     // how the workers get their frames, for the log
 };
 
 }  // namespace ipattrib::agent

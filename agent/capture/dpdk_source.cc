@@ -69,7 +69,7 @@ class DpdkQueueSource final : public PacketSource {
         timeout_cycles_(rte_get_tsc_hz() / 1000 * static_cast<std::uint64_t>(config.read_timeout_ms)),
         mbufs_(burst_),
         scratch_(burst_),
-        queue_packets_(queues_.size()) {
+        queue_packets_(std::make_unique<std::atomic<std::uint64_t>[]>(queues_.size())) {
     // net_pcap stamps each mbuf with its pcap record's time (microseconds
     // since the epoch); other devices' clocks are their own, so those frames
     // get the wall clock of their burst.
@@ -102,7 +102,7 @@ class DpdkQueueSource final : public PacketSource {
         if (held_ == 0) continue;
         received = true;
         next_queue_ = (slot + 1) % queues_.size();  // no queue starves the others
-        queue_packets_[slot] += held_;
+        add(queue_packets_[slot], held_);
         empty_polls_ = 0;
         if (const std::size_t n = fill(out); n > 0) {
           status = ReadStatus::kFrames;
@@ -128,12 +128,15 @@ class DpdkQueueSource final : public PacketSource {
 
   void break_loop() override { stopped_.store(true, std::memory_order_relaxed); }
 
+  // Any thread: the counters are atomics only the reading thread writes, and
+  // ethdev statistics may be read while another thread receives.
   void report(StatsSink& sink) const override {
-    sink.counter("capture.frames", frames_);
-    sink.counter("capture.bytes", bytes_);
-    sink.counter("capture.dpdk_linearized", linearized_);
+    sink.counter("capture.frames", frames_.load(std::memory_order_relaxed));
+    sink.counter("capture.bytes", bytes_.load(std::memory_order_relaxed));
+    sink.counter("capture.dpdk_linearized", linearized_.load(std::memory_order_relaxed));
     for (std::size_t i = 0; i < queues_.size(); ++i) {
-      sink.counter(fmt::format("capture.dpdk_queue{}_packets", queues_[i]), queue_packets_[i]);
+      sink.counter(fmt::format("capture.dpdk_queue{}_packets", queues_[i]),
+                   queue_packets_[i].load(std::memory_order_relaxed));
     }
     if (!reports_port_) return;  // one source per port reports its counters
     rte_eth_stats stats{};
@@ -147,11 +150,40 @@ class DpdkQueueSource final : public PacketSource {
 
   bool replays_a_file() const override { return port_->offline_file(); }
 
+  // One part per worker when flows are spread symmetrically over at least
+  // `parts` queues: queue q goes to part q % parts.
+  std::vector<std::unique_ptr<PacketSource>> split_by_flow(std::size_t parts, std::string& why) override {
+    std::vector<std::unique_ptr<PacketSource>> split;
+    if (queues_.size() < 2 || !port_->symmetric_rss()) {
+      why = fmt::format("DPDK port {} ({}) has {} RX queue(s) without symmetric RSS", port_id_, port_->driver(),
+                        queues_.size());
+      return split;
+    }
+    if (queues_.size() < parts) {
+      why = fmt::format("DPDK port {} ({}) has {} RX queues for {} workers", port_id_, port_->driver(),
+                        queues_.size(), parts);
+      return split;
+    }
+    std::vector<std::vector<std::uint16_t>> assigned(parts);
+    for (std::size_t i = 0; i < queues_.size(); ++i) assigned[i % parts].push_back(queues_[i]);
+    for (const std::vector<std::uint16_t>& queues : assigned) {
+      Status status;
+      std::unique_ptr<PacketSource> part = port_->open_queues(queues, status);
+      if (!part) {
+        why = status.message();
+        return {};
+      }
+      split.push_back(std::move(part));
+    }
+    return split;
+  }
+
  private:
   // Turns the held mbufs into frames; returns how many passed the filter.
   std::size_t fill(std::span<RawFrame> out) {
     const std::int64_t burst_ts = wall_clock_us();
     std::size_t n = 0;
+    std::uint64_t bytes = 0;
     for (std::uint16_t i = 0; i < held_; ++i) {
       rte_mbuf* m = mbufs_[i];
       RawFrame& frame = out[n];
@@ -163,16 +195,17 @@ class DpdkQueueSource final : public PacketSource {
       frame.data = m->nb_segs == 1 ? std::span<const std::uint8_t>(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len)
                                    : linearize(m, scratch_[i]);
       if (!filter_.accepts(frame)) continue;
-      ++frames_;
-      bytes_ += m->pkt_len;
+      bytes += m->pkt_len;
       ++n;
     }
+    add(frames_, n);
+    add(bytes_, bytes);
     return n;
   }
 
   // A chained frame (longer than one mbuf) copied so the decoder sees it whole.
   std::span<const std::uint8_t> linearize(const rte_mbuf* m, std::vector<std::uint8_t>& buffer) {
-    ++linearized_;
+    add(linearized_, 1);
     buffer.resize(m->pkt_len);
     const void* data = rte_pktmbuf_read(m, 0, m->pkt_len, buffer.data());
     return {static_cast<const std::uint8_t*>(data), m->pkt_len};
@@ -187,6 +220,11 @@ class DpdkQueueSource final : public PacketSource {
       return false;
     }
     return ++empty_polls_ >= kEmptyPollsAtEnd;
+  }
+
+  // Only the reading thread writes a counter: a plain add, published for report().
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
   void release_held() {
@@ -210,10 +248,10 @@ class DpdkQueueSource final : public PacketSource {
   std::atomic<bool> stopped_{false};
   int empty_polls_ = 0;
   std::uint64_t last_nombuf_ = 0;
-  std::vector<std::uint64_t> queue_packets_;
-  std::uint64_t frames_ = 0;
-  std::uint64_t bytes_ = 0;
-  std::uint64_t linearized_ = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> queue_packets_;  // per queue read
+  std::atomic<std::uint64_t> frames_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> linearized_{0};
   std::string error_;
 };
 

@@ -2,7 +2,10 @@
 // started ethdev port (EAL, mbuf pool, RX queues with symmetric RSS where the
 // device has RSS); open_queues() gives a PacketSource reading some of its
 // queues, so one source can read the whole port or each worker its own queue.
-// Frames are zero-copy views into mbufs, freed at the source's next read.
+// The whole-port source's split_by_flow() does the latter when the port's
+// queues are spread symmetrically (RSS or kernel fanout) and there are at
+// least as many as workers. Frames are zero-copy views into mbufs, freed at
+// the source's next read. A source's counters may be reported from any thread.
 //
 // Counters of a source: capture.frames, capture.bytes, capture.dpdk_linearized
 // (multi-segment frames copied into one buffer), capture.dpdk_queue<N>_packets

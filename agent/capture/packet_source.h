@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ipattrib/stats_sink.h"
 
@@ -51,6 +53,21 @@ class PacketSource {
   // DPDK net_pcap vdev): nothing is lost by waiting, so a full queue should
   // make the reader wait rather than drop, and the run ends at the file's end.
   virtual bool replays_a_file() const { return false; }
+
+  // Sources that together deliver what this one would, split by flow (both
+  // directions of a connection always in the same part), one per worker, so
+  // `parts` workers can each read their own part without a capture thread in
+  // between: a DPDK port whose symmetric RSS (or kernel fanout) spreads flows
+  // over at least `parts` RX queues gives each part its share of the queues.
+  // Their read_burst() runs on the worker; report() and break_loop() are safe
+  // from any thread. Once split, only the parts are read (this source keeps
+  // the device open). Empty, with the reason in `why`, when the source
+  // cannot split: one thread then reads it and spreads frames in software.
+  virtual std::vector<std::unique_ptr<PacketSource>> split_by_flow(std::size_t parts, std::string& why) {
+    (void)parts;
+    why = "the capture delivers one stream of frames";
+    return {};
+  }
 };
 
 }  // namespace ipattrib::agent

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "agent/output/event_json_writer.h"
 
@@ -66,10 +67,12 @@ class PipelineWorker::EventFanOut final : public AccessEventSink {
 };
 
 PipelineWorker::PipelineWorker(std::size_t index, const AgentConfig& config, const GeoResolver& geo,
-                               LinkType link_type, const WorkerOutputs& outputs)
+                               LinkType link_type, const WorkerOutputs& outputs, std::unique_ptr<PacketSource> source)
     : index_(index),
       link_type_(link_type),
-      ring_(std::size_t(config.pipeline.queue_mb) << 20),
+      burst_(static_cast<std::size_t>(config.pipeline.burst)),
+      source_(std::move(source)),
+      ring_(source_ != nullptr ? 0 : std::size_t(config.pipeline.queue_mb) << 20),  // unused with a source
       lines_(static_cast<std::size_t>(config.pipeline.output_queue)),
       batches_(static_cast<std::size_t>(config.pipeline.output_queue)),
       batch_sink_(std::make_unique<BatchQueueSink>(*this)),
@@ -100,7 +103,10 @@ bool PipelineWorker::start(int cpu, std::string& error) {
   return true;
 }
 
-void PipelineWorker::end_of_input() { input_ended_.store(true, std::memory_order_release); }
+void PipelineWorker::end_of_input() {
+  input_ended_.store(true, std::memory_order_release);
+  if (source_ != nullptr) source_->break_loop();  // its read returns kEnd
+}
 
 void PipelineWorker::join() {
   if (thread_.joinable()) thread_.join();
@@ -109,6 +115,18 @@ void PipelineWorker::join() {
 void PipelineWorker::run() {
   // "ipattrib-w0": visible in top -H, perf and /proc, at most 15 characters.
   pthread_setname_np(pthread_self(), ("ipattrib-w" + std::to_string(index_)).substr(0, 15).c_str());
+  if (source_ != nullptr) {
+    run_on_source();
+  } else {
+    run_on_ring();
+  }
+  pipeline_.finish();
+  if (aggregator_ != nullptr) aggregator_->flush_all();
+  publish_snapshot();
+  finished_.store(true, std::memory_order_release);
+}
+
+void PipelineWorker::run_on_ring() {
   auto process = [this](const RawFrame& frame) { pipeline_.process(link_type_, frame); };
   std::uint32_t turns = 0;
   std::int64_t idle_sleep_us = 0;
@@ -128,10 +146,28 @@ void PipelineWorker::run() {
     if (idle_sleep_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(idle_sleep_us));
     idle_sleep_us = std::min<std::int64_t>(kMaxIdleSleepUs, idle_sleep_us * 2 + 50);
   }
-  pipeline_.finish();
-  if (aggregator_ != nullptr) aggregator_->flush_all();
-  publish_snapshot();
-  finished_.store(true, std::memory_order_release);
+}
+
+// The worker is its own capture thread: bursts from its source (views into
+// the source's buffers, e.g. mbufs) go straight into its pipeline. The source
+// returns within its read timeout when idle, so the loop still beats and
+// closes windows; end_of_input() stops the source, which then returns kEnd.
+void PipelineWorker::run_on_source() {
+  std::vector<RawFrame> burst(burst_);
+  std::uint32_t turns = 0;
+  for (;;) {
+    beat();
+    ReadStatus status = ReadStatus::kFrames;
+    const std::size_t n = source_->read_burst(burst, status);
+    for (std::size_t i = 0; i < n; ++i) pipeline_.process(link_type_, burst[i]);
+    if (n > 0) frames_.value.store(frames_.value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    if (status == ReadStatus::kEnd || status == ReadStatus::kError) {
+      if (status == ReadStatus::kError) source_error_ = source_->error().empty() ? "read failed" : source_->error();
+      break;
+    }
+    if (n == 0 || ++turns % kTurnsPerServiceCheck == 0) service(wall_now_us());
+  }
+  source_ended_.store(true, std::memory_order_release);
 }
 
 void PipelineWorker::service(std::int64_t now_us) {
@@ -154,6 +190,10 @@ void PipelineWorker::publish_snapshot() {
   fresh.counter("pipeline.output_waits", output_waits_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(snapshot_mutex_);
   snapshot_ = std::move(fresh);
+}
+
+void PipelineWorker::report_source(StatsSink& sink) const {
+  if (source_ != nullptr) source_->report(sink);
 }
 
 void PipelineWorker::report(StatsSink& sink) const {

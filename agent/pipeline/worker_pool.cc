@@ -33,11 +33,17 @@ class CounterSum final : public StatsSink {
 }  // namespace
 
 WorkerPool::WorkerPool(const AgentConfig& config, const GeoResolver& geo, LinkType link_type,
-                       const WorkerOutputs& outputs, bool wait_when_full, PoolOutputSink& sink)
-    : wait_when_full_(wait_when_full), link_type_(link_type), cpus_(config.pipeline.worker_cpus), sink_(sink) {
-  const std::size_t n = static_cast<std::size_t>(config.pipeline.workers);
+                       const WorkerOutputs& outputs, bool wait_when_full, PoolOutputSink& sink,
+                       std::vector<std::unique_ptr<PacketSource>> sources)
+    : wait_when_full_(wait_when_full),
+      reads_sources_(!sources.empty()),
+      link_type_(link_type),
+      cpus_(config.pipeline.worker_cpus),
+      sink_(sink) {
+  const std::size_t n = reads_sources_ ? sources.size() : static_cast<std::size_t>(config.pipeline.workers);
   for (std::size_t i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<PipelineWorker>(i, config, geo, link_type, outputs));
+    workers_.push_back(std::make_unique<PipelineWorker>(i, config, geo, link_type, outputs,
+                                                        reads_sources_ ? std::move(sources[i]) : nullptr));
   }
   counters_.resize(n);
   touched_.resize(n);
@@ -95,11 +101,26 @@ void WorkerPool::dispatch(std::span<const RawFrame> frames) {
   }
 }
 
-void WorkerPool::drain_outputs() {
+std::size_t WorkerPool::drain_outputs() {
+  std::size_t handed = 0;
   for (auto& worker : workers_) {
-    worker->drain([this](const std::string& line) { sink_.on_event_line(line); },
-                  [this](RecordBatch& batch) { sink_.on_batch(std::move(batch)); });
+    handed += worker->drain([this](const std::string& line) { sink_.on_event_line(line); },
+                            [this](RecordBatch& batch) { sink_.on_batch(std::move(batch)); });
   }
+  return handed;
+}
+
+bool WorkerPool::sources_ended(std::string& error) const {
+  if (!reads_sources_) return false;
+  bool all = true;
+  for (const auto& worker : workers_) {
+    if (!worker->source_ended()) {
+      all = false;
+    } else if (error.empty() && !worker->source_error().empty()) {
+      error = worker->source_error();
+    }
+  }
+  return all || !error.empty();
 }
 
 void WorkerPool::finish() {
@@ -133,6 +154,11 @@ bool WorkerPool::workers_progressing(std::int64_t now_us, std::int64_t stall_us)
 }
 
 void WorkerPool::report(StatsSink& sink) const {
+  if (reads_sources_) {
+    CounterSum capture;
+    for (const auto& worker : workers_) worker->report_source(capture);
+    capture.report(sink);
+  }
   CounterSum sum;
   for (const auto& worker : workers_) worker->report(sum);
   sum.report(sink);

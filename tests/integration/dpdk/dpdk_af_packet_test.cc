@@ -154,10 +154,11 @@ long long stat(const std::string& log, const std::string& name) {
 }
 
 // Runs the agent on the server end of the veth with `queues` RX queues
-// (net_af_packet qpairs), sends `requests` requests, one per connection, from
-// the client namespace, stops the agent with SIGTERM and checks every request
-// came out once with its account and the client's address. Returns the log.
-std::string capture_requests_over_veth(int queues, int requests) {
+// (net_af_packet qpairs) and `workers` pipeline workers, sends `requests`
+// requests, one per connection, from the client namespace, stops the agent
+// with SIGTERM and checks every request came out once with its account and
+// the client's address. Returns the log.
+std::string capture_requests_over_veth(int queues, int requests, int workers = 1) {
   if (geteuid() != 0) {
     ADD_FAILURE() << "internal: callers skip without root";
     return {};
@@ -178,7 +179,8 @@ std::string capture_requests_over_veth(int queues, int requests) {
                            "[capture.dpdk]\neal_args = [\"--no-huge\", \"--no-pci\", \"--no-shconf\", "
                            "\"--no-telemetry\", \"-m\", \"256\", \"--file-prefix=ipattrib-afp-"
                         << getpid() << "\", \"--vdev=net_af_packet0,iface=" << net.server_if() << ",qpairs=" << queues
-                        << "\"]\nrx_queues = " << queues << "\nmbuf_pool_size = 8191\n";
+                        << "\"]\nrx_queues = " << queues << "\nmbuf_pool_size = 8191\n\n[pipeline]\nworkers = " << workers
+                        << "\n";
   const std::string events = work + "/events.jsonl";
   const std::string log = work + "/agent.log";
   ChildProcess agent;
@@ -218,6 +220,15 @@ std::string capture_requests_over_veth(int queues, int requests) {
     EXPECT_NE(line.find("\"target\":\"/v1/things\""), std::string::npos) << line;
   }
   EXPECT_EQ(events_seen, requests);  // each once
+  const std::string all_events = file_text(events);
+  for (int i = 0; i < requests; ++i) {
+    const std::string account = "\"account\":\"acct-dpdk-" + std::to_string(i) + "\"";
+    std::size_t count = 0;
+    for (std::size_t at = all_events.find(account); at != std::string::npos; at = all_events.find(account, at + 1)) {
+      ++count;
+    }
+    EXPECT_EQ(count, 1u) << account;
+  }
   const std::string text = file_text(log);
   EXPECT_EQ(stat(text, "capture.dpdk_imissed"), 0) << text;
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(work);
@@ -249,6 +260,37 @@ TEST(DpdkAfPacketTest, TwoQueuesSplitConnectionsAndStillSeeEachRequestOnce) {
   const std::string log = capture_requests_over_veth(2, 24);
   EXPECT_GT(stat(log, "capture.dpdk_queue0_packets"), 0) << log;
   EXPECT_GT(stat(log, "capture.dpdk_queue1_packets"), 0) << log;
+}
+
+// Two queues, two workers: each worker reads its own queue straight into its
+// pipeline (no capture thread copying frames to it), and every request is
+// still found exactly once.
+TEST(DpdkAfPacketTest, TwoWorkersEachReadTheirOwnQueue) {
+  std::string why;
+  if (!can_make_namespaces(why)) GTEST_SKIP() << "skipped: " << why;
+  const std::string log = capture_requests_over_veth(2, 24, 2);
+  EXPECT_NE(log.find("pipeline: 2 workers, each reading its own RX queue(s) directly"), std::string::npos) << log;
+  const long long queue0 = stat(log, "capture.dpdk_queue0_packets");
+  const long long queue1 = stat(log, "capture.dpdk_queue1_packets");
+  EXPECT_GT(queue0, 0) << log;
+  EXPECT_GT(queue1, 0) << log;
+  EXPECT_EQ(stat(log, "capture.frames"), queue0 + queue1) << log;
+  EXPECT_EQ(stat(log, "pipeline.worker0.frames"), queue0) << log;
+  EXPECT_EQ(stat(log, "pipeline.worker1.frames"), queue1) << log;
+  EXPECT_EQ(stat(log, "pipeline.frames_dispatched"), 0) << log;
+  EXPECT_EQ(stat(log, "http.requests"), 24) << log;
+}
+
+// Fewer queues than workers: the capture thread reads the one queue and
+// spreads flows in software, and says why.
+TEST(DpdkAfPacketTest, TwoWorkersOnOneQueueAreFedInSoftware) {
+  std::string why;
+  if (!can_make_namespaces(why)) GTEST_SKIP() << "skipped: " << why;
+  const std::string log = capture_requests_over_veth(1, 8, 2);
+  EXPECT_NE(log.find("pipeline: 2 workers, fed by the capture thread"), std::string::npos) << log;
+  EXPECT_NE(log.find("has 1 RX queue(s) without symmetric RSS"), std::string::npos) << log;
+  EXPECT_EQ(stat(log, "pipeline.frames_dispatched"), stat(log, "capture.frames")) << log;
+  EXPECT_EQ(stat(log, "http.requests"), 8) << log;
 }
 
 }  // namespace

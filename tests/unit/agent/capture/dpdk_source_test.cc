@@ -195,6 +195,10 @@ TEST(DpdkSourceTest, ADeviceWithoutRssGetsOneQueueAndOtherQueuesAreRefused) {
   std::vector<CopiedFrame> frames;
   EXPECT_EQ(read_all(*queue0, frames), ReadStatus::kEnd);
   EXPECT_EQ(frames.size(), static_cast<std::size_t>(kFrames));
+  // One queue cannot be split among workers: they are fed in software.
+  std::string why;
+  EXPECT_TRUE(queue0->split_by_flow(2, why).empty());
+  EXPECT_NE(why.find("has 1 RX queue(s) without symmetric RSS"), std::string::npos) << why;
 }
 
 TEST(DpdkSourceTest, AnUnknownPortIsAnError) {

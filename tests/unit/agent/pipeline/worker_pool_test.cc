@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "agent/pipeline/flow_hash.h"
 #include "ipattrib/stats_line.h"
 #include "tests/unit/agent/pipeline/raw_tcp_frame.h"
 
@@ -141,6 +145,160 @@ TEST(WorkerPoolTest, LiveCaptureCountsFramesItCannotQueueAndNeverBlocks) {
   StatsLine after;
   pool.report(after);
   EXPECT_EQ(after.value("decode.frames"), dispatched) << "every queued frame reached a pipeline";
+}
+
+// One part of a capture split by flow, read by its worker: hands its frames
+// in bursts of at most 7, then ends (a file) or times out until stopped (a
+// live capture), or fails. report() runs on other threads meanwhile.
+class PartSource final : public PacketSource {
+ public:
+  enum class AtEnd { kEnd, kWaitForStop, kFail };
+  PartSource(std::vector<RawFrame> frames, AtEnd at_end) : frames_(std::move(frames)), at_end_(at_end) {}
+  LinkType link_type() const override { return LinkType::kRawIp; }
+  std::size_t read_burst(std::span<RawFrame> out, ReadStatus& status) override {
+    const std::size_t n = std::min({out.size(), std::size_t{7}, frames_.size() - next_});
+    std::copy_n(frames_.begin() + static_cast<std::ptrdiff_t>(next_), n, out.begin());
+    next_ += n;
+    delivered_.store(next_, std::memory_order_relaxed);
+    if (n > 0) {
+      status = ReadStatus::kFrames;
+    } else if (stopped_.load() || at_end_ == AtEnd::kEnd) {
+      status = ReadStatus::kEnd;
+    } else if (at_end_ == AtEnd::kFail) {
+      status = ReadStatus::kError;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      status = ReadStatus::kTimeout;
+    }
+    return n;
+  }
+  void break_loop() override { stopped_.store(true); }
+  void report(StatsSink& sink) const override { sink.counter("capture.frames", delivered_.load(std::memory_order_relaxed)); }
+  const std::string& error() const override { return error_; }
+
+ private:
+  std::vector<RawFrame> frames_;
+  const AtEnd at_end_;
+  std::size_t next_ = 0;
+  std::atomic<std::size_t> delivered_{0};
+  std::atomic<bool> stopped_{false};
+  std::string error_ = "the device went away";
+};
+
+// Splits the traffic by the symmetric flow hash, as symmetric RSS would.
+std::vector<std::unique_ptr<PacketSource>> split_traffic(const Traffic& traffic, std::size_t parts,
+                                                         PartSource::AtEnd at_end, std::vector<std::size_t>& sizes) {
+  std::vector<std::vector<RawFrame>> frames(parts);
+  for (const RawFrame& frame : traffic.frames) {
+    std::uint32_t hash = 0;
+    EXPECT_TRUE(frame_flow_hash(LinkType::kRawIp, frame, hash));
+    frames[worker_for_hash(hash, parts)].push_back(frame);
+  }
+  std::vector<std::unique_ptr<PacketSource>> sources;
+  sizes.clear();
+  for (auto& part : frames) {
+    sizes.push_back(part.size());
+    sources.push_back(std::make_unique<PartSource>(std::move(part), at_end));
+  }
+  return sources;
+}
+
+std::set<std::string> targets_once(const std::vector<std::string>& lines) {
+  std::set<std::string> targets;
+  for (const std::string& line : lines) {
+    const std::size_t at = line.find("\"target\":\"/item/");
+    EXPECT_NE(at, std::string::npos) << line;
+    if (at != std::string::npos) targets.insert(line.substr(at, line.find('"', at + 10) - at));
+  }
+  return targets;
+}
+
+// The main thread's part when workers read their own sources: drain and
+// report (as the stats line does) until every source has ended.
+void serve_until_sources_end(WorkerPool& pool, std::string& error) {
+  for (int i = 0; i < 100000 && !pool.sources_ended(error); ++i) {
+    pool.drain_outputs();
+    StatsLine live;
+    pool.report(live);
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+TEST(WorkerPoolTest, WorkersReadingTheirOwnSourcesFindEveryRequestOnceWithoutDispatch) {
+  const AgentConfig config = two_workers();
+  GeoResolver geo(config.geo);
+  ASSERT_TRUE(geo.open());
+  CollectingSink sink;
+  WorkerOutputs outputs;
+  outputs.event_lines = true;
+  const Traffic traffic(400);
+  std::vector<std::size_t> sizes;
+  WorkerPool pool(config, geo, LinkType::kRawIp, outputs, /*wait_when_full=*/false, sink,
+                  split_traffic(traffic, 2, PartSource::AtEnd::kEnd, sizes));
+  ASSERT_TRUE(pool.workers_read_sources());
+  ASSERT_GT(sizes[0], 0u);
+  ASSERT_GT(sizes[1], 0u);
+  EXPECT_TRUE(pool.start().empty());
+  std::string error;
+  serve_until_sources_end(pool, error);
+  EXPECT_TRUE(pool.sources_ended(error));
+  EXPECT_EQ(error, "");
+  pool.finish();
+
+  EXPECT_EQ(sink.lines.size(), 400u);
+  EXPECT_EQ(targets_once(sink.lines).size(), 400u) << "each request exactly once";
+  StatsLine stats;
+  pool.report(stats);
+  EXPECT_EQ(stats.value("capture.frames"), traffic.frames.size()) << "the parts' counters, summed";
+  EXPECT_EQ(stats.value("pipeline.frames_dispatched"), 0u) << "nothing went through the rings";
+  EXPECT_EQ(stats.value("pipeline.worker0.frames"), sizes[0]);
+  EXPECT_EQ(stats.value("pipeline.worker1.frames"), sizes[1]);
+  EXPECT_EQ(stats.value("decode.frames"), traffic.frames.size());
+}
+
+TEST(WorkerPoolTest, FinishStopsLiveSourcesAndHandsOverEverythingTheyRead) {
+  const AgentConfig config = two_workers();
+  GeoResolver geo(config.geo);
+  ASSERT_TRUE(geo.open());
+  CollectingSink sink;
+  WorkerOutputs outputs;
+  outputs.event_lines = true;
+  const Traffic traffic(200);
+  std::vector<std::size_t> sizes;
+  WorkerPool pool(config, geo, LinkType::kRawIp, outputs, /*wait_when_full=*/false, sink,
+                  split_traffic(traffic, 2, PartSource::AtEnd::kWaitForStop, sizes));
+  EXPECT_TRUE(pool.start().empty());
+  // Wait until both have read everything; a live source never ends by itself.
+  for (int i = 0; i < 100000; ++i) {
+    StatsLine live;
+    pool.report(live);
+    if (live.value("capture.frames") == traffic.frames.size()) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  std::string error;
+  EXPECT_FALSE(pool.sources_ended(error));
+  pool.finish();  // as on SIGTERM: each worker stops its source
+  EXPECT_EQ(targets_once(sink.lines).size(), 200u);
+  EXPECT_EQ(sink.lines.size(), 200u);
+}
+
+TEST(WorkerPoolTest, AFailingWorkerSourceEndsTheRunWithItsError) {
+  const AgentConfig config = two_workers();
+  GeoResolver geo(config.geo);
+  ASSERT_TRUE(geo.open());
+  CollectingSink sink;
+  const Traffic traffic(50);
+  std::vector<std::size_t> sizes;
+  WorkerPool pool(config, geo, LinkType::kRawIp, WorkerOutputs{}, /*wait_when_full=*/false, sink,
+                  split_traffic(traffic, 2, PartSource::AtEnd::kFail, sizes));
+  EXPECT_TRUE(pool.start().empty());
+  std::string error;
+  serve_until_sources_end(pool, error);
+  EXPECT_EQ(error, "the device went away");
+  pool.finish();
+  StatsLine stats;
+  pool.report(stats);
+  EXPECT_EQ(stats.value("decode.frames"), traffic.frames.size()) << "what was read before the error was processed";
 }
 
 }  // namespace
