@@ -6,7 +6,7 @@ CaptureConfig parse_capture_config(const toml::table& section, ConfigErrors& err
   CaptureConfig config;
   errors.reject_unknown_keys(
       section,
-      {"backend", "dpdk", "interface", "read", "filter", "snaplen", "promiscuous", "immediate", "buffer_size_mb", "read_timeout_ms"},
+      {"backend", "dpdk", "interface", "read", "file_reader", "filter", "snaplen", "promiscuous", "immediate", "buffer_size_mb", "read_timeout_ms"},
       "[capture]");
   if (auto v = errors.get_string(section, "backend")) {
     if (*v == "dpdk") {
@@ -29,6 +29,13 @@ CaptureConfig parse_capture_config(const toml::table& section, ConfigErrors& err
   if (config.backend == CaptureBackend::kDpdk && (!config.interface.empty() || !config.read_file.empty())) {
     errors.add_at(*section.get(config.interface.empty() ? "read" : "interface"),
                   "[capture] backend = \"dpdk\" reads the [capture.dpdk] port; 'interface' and 'read' are for pcap");
+  }
+  if (auto v = errors.get_string(section, "file_reader")) {
+    if (*v == "libpcap") {
+      config.file_reader = FileReader::kLibpcap;
+    } else if (*v != "auto") {
+      errors.add_at(*section.get("file_reader"), "[capture] file_reader must be \"auto\" or \"libpcap\"");
+    }
   }
   if (auto v = errors.get_string(section, "filter")) config.filter = *v;
   // Below 128 bytes a TCP segment's headers may not fit; libpcap caps at 256 KiB.

@@ -1,11 +1,35 @@
 #include "agent/capture/packet_source_factory.h"
 
+#include <spdlog/spdlog.h>
+
+#include "agent/capture/mapped_pcap_file_source.h"
 #include "agent/capture/pcap_source.h"
 #ifdef IPATTRIB_WITH_DPDK
 #include "agent/capture/dpdk_source.h"
 #endif
 
 namespace ipattrib::agent {
+namespace {
+
+// Classic pcap files are memory-mapped; whatever the mapped reader does not
+// take (pcapng, stdin, odd headers, a filter it cannot compile) goes to
+// libpcap, which reads it or says what is wrong with it.
+std::unique_ptr<PacketSource> open_capture_file(const CaptureConfig& config, Status& status) {
+  if (config.file_reader == FileReader::kLibpcap) {
+    spdlog::info("capture: reading {} with libpcap ([capture] file_reader = \"libpcap\")", config.read_file);
+    return open_pcap_file(config.read_file, config.filter, status);
+  }
+  std::string why_not;
+  if (std::unique_ptr<PacketSource> mapped = open_mapped_pcap_file(config.read_file, config.filter, why_not)) {
+    spdlog::info("capture: reading {} with the memory-mapped pcap reader", config.read_file);
+    status = Status::ok();
+    return mapped;
+  }
+  spdlog::info("capture: reading {} with libpcap ({})", config.read_file, why_not);
+  return open_pcap_file(config.read_file, config.filter, status);
+}
+
+}  // namespace
 
 std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, Status& status) {
   // --read / --interface on the command line mean libpcap, whatever the backend.
@@ -17,7 +41,7 @@ std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, St
     return nullptr;
 #endif
   }
-  if (!config.read_file.empty()) return open_pcap_file(config.read_file, config.filter, status);
+  if (!config.read_file.empty()) return open_capture_file(config, status);
   return open_pcap_live(config, status);
 }
 

@@ -1,6 +1,7 @@
-// Writes the seed corpus of the HTTP fuzz targets from the hand-written byte
+// Writes the seed corpus of the HTTP and pcap file fuzz targets from the hand-written byte
 // strings below (binary PROXY v2 headers included), so no binary files are
 // checked in. Usage: write_fuzz_seeds OUT_DIR -> OUT_DIR/<target>/<n>.
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,48 @@ std::vector<std::string> stream_bodies() {
   };
 }
 
+// Classic pcap files for fuzz_pcap_file: every magic and byte order, a frame
+// cut by the snaplen, a negative timestamp, and a file cut mid-record.
+void put32(std::string& out, std::uint32_t v, bool big_endian) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (big_endian ? 8 * (3 - i) : 8 * i)));
+}
+
+std::string pcap_file(bool big_endian, bool nanoseconds, std::uint32_t snaplen, std::uint32_t linktype) {
+  std::string out;
+  put32(out, nanoseconds ? 0xa1b23c4d : 0xa1b2c3d4, big_endian);
+  put32(out, big_endian ? 0x00020004 : 0x00040002, big_endian);  // version 2.4
+  put32(out, 0, big_endian);
+  put32(out, 0, big_endian);
+  put32(out, snaplen, big_endian);
+  put32(out, linktype, big_endian);
+  const std::string frames[] = {std::string(60, 'a'), std::string(120, 'b'), std::string(14, 'c')};
+  std::uint32_t second = 1700000000;
+  for (const std::string& frame : frames) {
+    put32(out, second++, big_endian);
+    put32(out, nanoseconds ? 999999999 : 999999, big_endian);
+    put32(out, static_cast<std::uint32_t>(frame.size()), big_endian);
+    put32(out, static_cast<std::uint32_t>(frame.size() + 10), big_endian);
+    out += frame;
+  }
+  put32(out, 0xfffffff0, big_endian);  // a negative second
+  put32(out, 5, big_endian);
+  put32(out, 4, big_endian);
+  put32(out, 4, big_endian);
+  out += "dddd";
+  return out;
+}
+
+std::vector<std::string> pcap_file_seeds() {
+  std::vector<std::string> seeds;
+  for (const bool big_endian : {false, true}) {
+    for (const bool nanoseconds : {false, true}) seeds.push_back(pcap_file(big_endian, nanoseconds, 65535, 1));
+  }
+  seeds.push_back(pcap_file(false, false, 100, 113));  // the 120-byte frame cut to 100
+  seeds.push_back(pcap_file(true, false, 0, 101));      // snaplen 0: libpcap's maximum
+  seeds.push_back(pcap_file(false, true, 65535, 276).substr(0, 150));
+  return seeds;
+}
+
 bool write_seed(const std::filesystem::path& dir, int index, const std::string& bytes) {
   std::ofstream out(dir / ("seed-" + std::to_string(index)), std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -66,9 +109,11 @@ int main(int argc, char** argv) {
   const std::filesystem::path root(argv[1]);
   const std::filesystem::path proxy_dir = root / "fuzz_proxy_protocol";
   const std::filesystem::path stream_dir = root / "fuzz_request_stream";
+  const std::filesystem::path pcap_dir = root / "fuzz_pcap_file";
   std::error_code error;
   std::filesystem::create_directories(proxy_dir, error);
   std::filesystem::create_directories(stream_dir, error);
+  std::filesystem::create_directories(pcap_dir, error);
   int index = 0;
   bool ok = true;
   for (const std::string& seed : proxy_seeds()) ok = write_seed(proxy_dir, index++, seed) && ok;
@@ -81,6 +126,8 @@ int main(int argc, char** argv) {
   for (const std::string& header : proxy_seeds()) {
     ok = write_seed(stream_dir, index++, std::string("\x01\x05", 2) + header + "GET / HTTP/1.1\r\n\r\n") && ok;
   }
+  index = 0;
+  for (const std::string& seed : pcap_file_seeds()) ok = write_seed(pcap_dir, index++, seed) && ok;
   if (!ok) std::fprintf(stderr, "cannot write seeds under %s\n", root.c_str());
   return ok ? 0 : 1;
 }

@@ -49,6 +49,18 @@ TEST(CaptureConfigTest, ReadFile) {
   EXPECT_EQ(c.read_file, "/var/tmp/x.pcapng");
 }
 
+TEST(CaptureConfigTest, FileReaderIsAutoOrLibpcap) {
+  ConfigErrors errors("agent.toml");
+  EXPECT_EQ(parse("[capture]\n", errors).file_reader, FileReader::kAuto);
+  EXPECT_EQ(parse("[capture]\nfile_reader = \"auto\"\n", errors).file_reader, FileReader::kAuto);
+  EXPECT_EQ(parse("[capture]\nfile_reader = \"libpcap\"\n", errors).file_reader, FileReader::kLibpcap);
+  EXPECT_TRUE(errors.empty()) << errors.to_string();
+  parse("[capture]\nread = \"x.pcap\"\nfile_reader = \"mmap\"\n", errors);
+  ASSERT_EQ(errors.errors().size(), 1u);
+  EXPECT_EQ(errors.errors()[0].line, 3u);
+  EXPECT_NE(errors.errors()[0].message.find("file_reader must be \"auto\" or \"libpcap\""), std::string::npos);
+}
+
 TEST(CaptureConfigTest, InterfaceAndReadAreExclusive) {
   ConfigErrors errors("agent.toml");
   parse("[capture]\ninterface = \"eth0\"\nread = \"x.pcap\"\n", errors);
