@@ -9,7 +9,8 @@
 // Besides memory safety (the sink reads every byte each event's views point
 // at, so ASan sees dangling views) it aborts when a bound the flow table
 // promises is broken, when a counter disagrees with what was fed or emitted,
-// or when an event contradicts the config.
+// or when an event contradicts the config, or when the worker choice's
+// fixed-offset parse (frame_flow_hash) disagrees with the decoder.
 #include <toml++/toml.h>
 
 #include <cstddef>
@@ -21,6 +22,8 @@
 #include "agent/attribution/access_event.h"
 #include "agent/config/agent_config.h"
 #include "agent/geo/geo_resolver.h"
+#include "agent/decode/packet_decoder.h"
+#include "agent/pipeline/flow_hash.h"
 #include "agent/pipeline/packet_pipeline.h"
 #include "ipattrib/stats_sink.h"
 #include "tests/fuzz/frame_sequence.h"
@@ -215,6 +218,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     frame.wire_length = static_cast<std::uint32_t>(record.bytes.size()) + (record.snap_cut ? 100u : 0u);
     pipeline.process(link_type, frame);
     ++frames;
+    PacketView view;
+    const bool decodes = decode_tcp_segment(link_type, frame, view) == DecodeResult::kTcpSegment;
+    std::uint32_t hash = 0;
+    require(frame_flow_hash(link_type, frame, hash) == decodes && (!decodes || hash == symmetric_flow_hash(view)),
+            "frame_flow_hash gives the decoder's verdict and endpoints' hash");
     check_counters(pipeline, config.flow, frames, sink.events);
   }
   pipeline.finish();

@@ -4,7 +4,11 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "agent/decode/packet_decoder.h"
 
 #include "tests/unit/agent/pipeline/raw_tcp_frame.h"
 
@@ -82,6 +86,61 @@ TEST(FlowHashTest, FramesThatAreNotTcpHaveNoHash) {
   const std::array<std::uint8_t, 3> runt{0x45, 0, 0};
   frame.data = runt;
   EXPECT_FALSE(frame_flow_hash(LinkType::kRawIp, frame, hash));
+}
+
+// An Ethernet frame around a raw IP frame, with `vlan_tags` 802.1Q tags.
+std::vector<std::uint8_t> ethernet(const std::vector<std::uint8_t>& ip, int vlan_tags) {
+  std::vector<std::uint8_t> f(12, 0x02);  // destination and source MAC
+  for (int t = 0; t < vlan_tags; ++t) {
+    testing::put16(f, t == 0 && vlan_tags > 1 ? 0x88a8 : 0x8100);
+    testing::put16(f, 100 + t);
+  }
+  testing::put16(f, (ip[0] >> 4) == 4 ? 0x0800 : 0x86dd);
+  f.insert(f.end(), ip.begin(), ip.end());
+  return f;
+}
+
+// The hash from fixed offsets (Ethernet) must give the full decoder's verdict
+// and, when it hashes, the decoder's endpoints' hash: for IPv4 and IPv6, with
+// 0 to 3 VLAN tags (3: past the fixed offsets), whole, cut at every length,
+// padded, and with the headers the fast path leaves to the decoder.
+TEST(FlowHashTest, EthernetFastPathAgreesWithTheDecoderOnEveryCutAndVariant) {
+  const std::string payload = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (const auto& [src, dst] : {std::pair{"192.0.2.10", "10.1.2.3"}, std::pair{"2001:db8::10", "2001:db8:1::443"}}) {
+    const auto ip = testing::raw_tcp_frame(IpAddress::parse(src).value(), 51234, IpAddress::parse(dst).value(), 80, 7,
+                                           0x18, payload);
+    for (int tags = 0; tags <= 3; ++tags) {
+      const std::vector<std::uint8_t> whole = ethernet(ip, tags);
+      for (std::size_t cut = 0; cut <= whole.size(); ++cut) frames.emplace_back(whole.begin(), whole.begin() + cut);
+      std::vector<std::uint8_t> padded = whole;
+      padded.resize(whole.size() + 18, 0);  // Ethernet padding after the IP packet
+      frames.push_back(padded);
+      const std::size_t l3 = 14 + 4 * static_cast<std::size_t>(tags);
+      for (std::size_t at : {l3, l3 + 2, l3 + 3, l3 + 4, l3 + 5, l3 + 6, l3 + 7, l3 + 9, l3 + 32, l3 + 44}) {
+        for (std::uint8_t value : {0x00, 0x11, 0x46, 0x5f, 0xff}) {
+          std::vector<std::uint8_t> bent = whole;
+          if (at < bent.size()) bent[at] = value;
+          frames.push_back(bent);
+        }
+      }
+    }
+  }
+  int hashed = 0;
+  for (const std::vector<std::uint8_t>& bytes : frames) {
+    RawFrame frame;
+    frame.data = bytes;
+    frame.wire_length = static_cast<std::uint32_t>(bytes.size());
+    PacketView view;
+    const bool decodes = decode_tcp_segment(LinkType::kEthernet, frame, view) == DecodeResult::kTcpSegment;
+    std::uint32_t hash = 0;
+    ASSERT_EQ(frame_flow_hash(LinkType::kEthernet, frame, hash), decodes) << bytes.size() << " bytes";
+    if (decodes) {
+      EXPECT_EQ(hash, symmetric_flow_hash(view)) << bytes.size() << " bytes";
+      ++hashed;
+    }
+  }
+  EXPECT_GT(hashed, 8);
 }
 
 TEST(FlowHashTest, WorkerForHashCoversTheRange) {
