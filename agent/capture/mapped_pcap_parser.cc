@@ -61,7 +61,7 @@ std::optional<PcapFileFormat> parse_pcap_file_header(std::span<const std::uint8_
     return std::nullopt;
   }
   format.link_type = *link_type;
-  format.snapshot = snaplen == 0 || snaplen > kPcapMaximumSnaplen ? kPcapMaximumSnaplen : snaplen;
+  format.snapshot = snaplen == 0 || snaplen > 0x7fffffffu ? kPcapMaximumSnaplen : snaplen;
   return format;
 }
 
@@ -80,9 +80,12 @@ std::string describe_pcap_record_error(PcapRecordStatus status, const PcapFileFo
       return fmt::format("truncated dump file; tried to read {} captured bytes, only got {}", wanted, got);
     }
     case PcapRecordStatus::kCaplenTooLarge:
-      // The snapshot never exceeds the maximum, so libpcap names the snaplen.
-      return fmt::format("invalid packet capture length {}, bigger than snaplen of {}", record.stored_length,
-                         format.snapshot);
+      if (record.stored_length > format.snapshot) {
+        return fmt::format("invalid packet capture length {}, bigger than snaplen of {}", record.stored_length,
+                           format.snapshot);
+      }
+      return fmt::format("invalid packet capture length {}, bigger than maximum of {}", record.stored_length,
+                         kPcapMaximumSnaplen);
     case PcapRecordStatus::kRecord:
     case PcapRecordStatus::kEnd: break;
   }

@@ -27,9 +27,10 @@ inline constexpr std::uint32_t kPcapMaximumSnaplen = 262144;
 struct PcapFileFormat {
   bool swapped = false;      // written in the other byte order than this host's
   bool nanoseconds = false;  // a1b23c4d: record timestamps count nanoseconds
-  // The header's snaplen as libpcap adjusts it: 0 or above the maximum become
-  // the maximum. Longer records are cut to it (libpcap's rule for files whose
-  // header understates their records).
+  // The header's snaplen as libpcap 1.10 adjusts it: 0, or above INT_MAX (a
+  // negative int), becomes kPcapMaximumSnaplen; anything else stays. Longer
+  // records are cut to it (libpcap's rule for files whose header understates
+  // their records).
   std::uint32_t snapshot = kPcapMaximumSnaplen;
   int linktype = 0;  // LINKTYPE_* number from the header
   int dlt = 0;       // the DLT_* libpcap turns it into (pcap_datalink)

@@ -22,9 +22,14 @@ namespace {
 
 using namespace ipattrib::agent;
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+// Names the broken expectation before aborting, so a crash says which one.
+#define require(condition)                                                    \
+  do {                                                                        \
+    if (!(condition)) {                                                       \
+      std::fprintf(stderr, "fuzz_pcap_file: %s is false (line %d)\n", #condition, __LINE__); \
+      std::abort();                                                           \
+    }                                                                         \
+  } while (0)
 
 struct PcapCloser {
   pcap_t* p;
@@ -41,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(!why.empty());
     return 0;
   }
-  require(format->snapshot > 0 && format->snapshot <= kPcapMaximumSnaplen);
+  require(format->snapshot > 0 && format->snapshot <= 0x7fffffffu);
 
   // fmemopen needs a writable buffer; libpcap owns the FILE from here.
   std::string copy(reinterpret_cast<const char*>(data), size);

@@ -302,6 +302,22 @@ TEST_F(MappedPcapTest, CaplenAboveTheMaximumStopsWithLibpcapsError) {
   EXPECT_NE(mapped.error.find("262145"), std::string::npos) << mapped.error;
 }
 
+// libpcap 1.10 keeps any snaplen from 1 to INT_MAX (records above it are
+// cut) and takes 0 or a larger one as 262144; a record above 262144 is an
+// error worded by whether it also exceeds the snaplen.
+TEST_F(MappedPcapTest, SnaplenIsAdjustedAsLibpcapAdjustsIt) {
+  for (const std::uint32_t snaplen : {0u, 1u, 100u, 262144u, 262145u, 300000u, 0x7fffffffu, 0x80000000u, 0xffffffffu}) {
+    for (const std::uint32_t big : {200u, 262145u, 300001u}) {
+      SCOPED_TRACE(testing::Message() << "snaplen " << snaplen << " record " << big);
+      PcapFileSpec spec = five_records(false, false);
+      spec.snaplen = snaplen;
+      spec.records[1].bytes.resize(big, 0x5a);
+      const fs::path file = write("snaplen.pcap", test::pcap_bytes(spec));
+      expect_same(read_with_libpcap(file, ""), read_mapped(file, ""), file);
+    }
+  }
+}
+
 TEST_F(MappedPcapTest, BreakLoopEndsReadingMidFile) {
   const fs::path file = write("break.pcap", test::pcap_bytes(five_records(false, false)));
   std::string why_not;
