@@ -7,7 +7,7 @@
 
 #include "collector/api/api_server.h"
 #include "collector/ledger/ledger_store_factory.h"
-#include "collector/prometheus_counters.h"
+#include "ipattrib/prometheus_text.h"
 #include "ipattrib/stats_line.h"
 
 namespace ipattrib::collector {
@@ -83,8 +83,9 @@ bool CollectorRun::start_api() {
   }
   api_ = std::make_unique<QueryApi>(*store_, config_.api);
   api_->set_extra_metrics([this](std::string& out) {
-    PrometheusCounters prometheus(out);
+    PrometheusText prometheus("ipattrib_");
     report(prometheus);
+    prometheus.write(out);
     if (ingest_) ingest_->counters().store_apply_seconds.write_prometheus("ipattrib_ingest_store_apply_seconds", out);
   });
   if (alerts_) api_->set_alerts(alerts_->endpoints());

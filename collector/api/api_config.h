@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ipattrib/config_errors.h"
+#include "ipattrib/listen_address.h"  // split_listen_address, for [api] listen
 
 namespace ipattrib::collector {
 
@@ -26,8 +27,5 @@ struct ApiConfig {
 
 // Parses the [api] table; records file:line errors and rejects unknown keys.
 ApiConfig parse_api_config(const toml::table& section, ConfigErrors& errors);
-
-// Splits "host:port" / "[v6]:port" into host and port (1..65535).
-bool split_listen_address(const std::string& listen, std::string& host, int& port);
 
 }  // namespace ipattrib::collector

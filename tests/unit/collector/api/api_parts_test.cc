@@ -106,19 +106,6 @@ TEST(ApiConfigTest, RejectsBadValuesWithLines) {
   EXPECT_EQ(text.find("my-plain-token"), std::string::npos) << "a mistaken token must not be echoed";
 }
 
-TEST(ApiConfigTest, SplitsListenAddresses) {
-  std::string host;
-  int port = 0;
-  ASSERT_TRUE(split_listen_address("0.0.0.0:8470", host, port));
-  EXPECT_EQ(host, "0.0.0.0");
-  EXPECT_EQ(port, 8470);
-  ASSERT_TRUE(split_listen_address("[::]:1", host, port));
-  EXPECT_EQ(host, "::");
-  for (const char* bad : {"", ":80", "host:", "host:0", "host:65536", "::1:80", "[::1]x:80", "host:8x"}) {
-    EXPECT_FALSE(split_listen_address(bad, host, port)) << bad;
-  }
-}
-
 TEST(RequestPathTest, SplitsRawThenDecodes) {
   std::vector<std::string> seg;
   ASSERT_TRUE(split_request_path("/v1/accounts/a%2Fb/ips?x=%2F", seg));
