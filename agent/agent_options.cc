@@ -20,6 +20,8 @@ void add_agent_options(CLI::App& app, AgentOptions& o) {
   app.add_option("--events", o.events_path, "write one JSON object per request to FILE, or - for stdout");
   app.add_option("--user", o.user, "started as root: switch to this user once the capture is open (\"\": stay root)");
   app.add_option("--group", o.group, "with --user: switch to this group (default: the user's primary group)");
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "serve GET /metrics and /healthz on HOST:PORT or [V6]:PORT (\"\": off)");
 }
 
 namespace {
@@ -77,6 +79,13 @@ void apply_overrides(const AgentOptions& o, AgentConfig& config, ConfigErrors& e
   for (const std::string& path : o.geo_dbs) config.geo.add_database(path);
   if (o.user) config.run_as.user = *o.user;
   if (!o.group.empty()) config.run_as.group = o.group;
+  if (o.metrics_listen) {
+    if (std::string message = check_metrics_listen(*o.metrics_listen); !message.empty()) {
+      errors.add(0, "--metrics-listen: " + message);
+    } else {
+      config.metrics_listen = *o.metrics_listen;
+    }
+  }
   // A config checked for a daemon may leave the capture to the command line.
   if (!o.check_config && config.capture.backend != CaptureBackend::kDpdk && config.capture.read_file.empty() &&
       config.capture.interface.empty()) {

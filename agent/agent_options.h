@@ -25,6 +25,7 @@ struct AgentOptions {
   std::string events_path;
   std::optional<std::string> user;  // set (even to "") overrides [agent] user
   std::string group;
+  std::optional<std::string> metrics_listen;  // set (even to "") overrides [agent] metrics_listen
 };
 
 void add_agent_options(CLI::App& app, AgentOptions& options);

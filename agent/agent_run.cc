@@ -179,6 +179,7 @@ void AgentRun::service_timers(std::int64_t& last_stats_us) {
     log_stats();
     last_stats_us = now;
   }
+  if (metrics_ != nullptr && metrics_->due(now)) publish_metrics(now);
 }
 
 // SIGHUP: the configuration file again (AgentReload says what applies live),
@@ -228,6 +229,13 @@ void AgentRun::log_stats() const {
   StatsLine line;
   report(line);
   spdlog::info("stats: {}", line.to_string());
+}
+
+// The same counters as the stats line, for GET /metrics.
+void AgentRun::publish_metrics(std::int64_t now) {
+  StatsLine line;
+  report(line);
+  metrics_->publish(line, now, !stalled_logged_);
 }
 
 void AgentRun::update_service_status(std::int64_t now) {

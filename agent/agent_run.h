@@ -17,6 +17,7 @@
 #include "agent/agent_shipping.h"
 #include "agent/capture/packet_source.h"
 #include "agent/config/agent_config.h"
+#include "agent/metrics/metrics_snapshot.h"
 #include "agent/output/event_json_writer.h"
 #include "agent/pipeline/packet_pipeline.h"
 #include "agent/pipeline/worker_pool.h"
@@ -44,6 +45,10 @@ class AgentRun final : private PoolOutputSink {
   // Until end of input, a stop signal or a capture error (exit status 1).
   int run();
 
+  // With a metrics endpoint: the loop publishes its counters there about
+  // once a second (before run()).
+  void set_metrics(MetricsSnapshot* metrics) { metrics_ = metrics; }
+
   // Whether this config runs the packet path on the capture thread (one
   // worker) rather than on worker threads.
   static bool runs_on_capture_thread(const AgentConfig& config);
@@ -58,6 +63,7 @@ class AgentRun final : private PoolOutputSink {
   void finish();
   void report(StatsSink& sink) const;
   void log_stats() const;
+  void publish_metrics(std::int64_t now);
   void update_service_status(std::int64_t now);
   void pin_capture_thread();
   void reload();
@@ -84,6 +90,7 @@ class AgentRun final : private PoolOutputSink {
   ServiceNotifier& notifier_;
   AgentSignals& signals_;
   AgentReload* reload_;
+  MetricsSnapshot* metrics_ = nullptr;
   int stats_interval_s_;  // a reload may change it
   const LinkType link_type_;
   ServiceStatus service_status_;

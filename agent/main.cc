@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <csignal>
 #include <cstdio>
@@ -19,6 +20,8 @@
 #include "agent/agent_shipping.h"
 #include "agent/capture/packet_source_factory.h"
 #include "agent/config/agent_config.h"
+#include "agent/metrics/metrics_server.h"
+#include "agent/metrics/metrics_snapshot.h"
 #include "agent/output/event_json_writer.h"
 #include "common/privilege/privilege_drop.h"
 #include "common/systemd/service_notifier.h"
@@ -49,7 +52,13 @@ void install_signal_handlers() {
   for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaction(s, &action, nullptr);
 }
 
+std::int64_t wall_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int run_agent(const AgentOptions& options) {
+  const std::int64_t start_us = wall_clock_us();
   AgentConfig config = default_agent_config();
   if (!build_config(options, config)) return 1;
   if (options.check_config) {
@@ -81,6 +90,17 @@ int run_agent(const AgentOptions& options) {
   }
   std::optional<EventJsonWriter> writer;
   if (events_file != nullptr) writer.emplace(events_file);
+  // Bound while still root (a port below 1024), served once root is dropped.
+  std::optional<MetricsSnapshot> metrics;
+  std::optional<MetricsServer> metrics_server;
+  if (!config.metrics_listen.empty()) {
+    metrics.emplace(MetricsSnapshot::Identity{config.identity.id, config.identity.gateway, IPATTRIB_VERSION, start_us});
+    metrics_server.emplace(*metrics);
+    if (Status s = metrics_server->bind(config.metrics_listen); !s) {
+      spdlog::error("metrics: {}", s.message());
+      return 1;
+    }
+  }
   // After everything that may need root is open, before any thread starts
   // (the shipper's): capabilities are per thread.
   std::string dropped;
@@ -100,12 +120,17 @@ int run_agent(const AgentOptions& options) {
 
   spdlog::info("agent {} (gateway {}) reading {}", config.identity.id, config.identity.gateway,
                capture_description(config.capture));
+  if (metrics_server) {
+    metrics_server->start();
+    spdlog::info("metrics: serving GET /metrics and /healthz on {}", config.metrics_listen);
+  }
   ServiceNotifier notifier;
   // Without a config file there is nothing to read again: SIGHUP reopens the geo databases.
   std::optional<AgentReload> reload;
   if (!options.config_path.empty()) reload.emplace(options);
   AgentRun run(config, geo, *source, writer ? &*writer : nullptr, shipping.get(), notifier, g_signals,
                reload ? &*reload : nullptr);
+  if (metrics) run.set_metrics(&*metrics);
   const int rc = run.run();
   g_source.store(nullptr);
   if (events_file != nullptr && events_file != stdout) std::fclose(events_file);

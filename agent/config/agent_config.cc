@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "ipattrib/listen_address.h"
+
 namespace ipattrib::agent {
 namespace {
 
@@ -12,17 +14,31 @@ std::string host_name() {
 }
 
 void parse_agent_section(const toml::table& section, AgentConfig& config, ConfigErrors& errors) {
-  errors.reject_unknown_keys(section, {"id", "gateway", "stats_interval_s", "user", "group", "keep_net_admin"},
-                             "[agent]");
+  errors.reject_unknown_keys(
+      section, {"id", "gateway", "stats_interval_s", "user", "group", "keep_net_admin", "metrics_listen"}, "[agent]");
   if (auto v = errors.get_string(section, "id")) config.identity.id = *v;
   if (auto v = errors.get_string(section, "gateway")) config.identity.gateway = *v;
   if (auto v = errors.get_int(section, "stats_interval_s", 0, 86400)) config.stats_interval_s = static_cast<int>(*v);
   if (auto v = errors.get_string(section, "user")) config.run_as.user = *v;
   if (auto v = errors.get_string(section, "group")) config.run_as.group = *v;
   if (auto v = errors.get_bool(section, "keep_net_admin")) config.run_as.keep_net_admin = *v;
+  if (auto v = errors.get_string(section, "metrics_listen")) {
+    if (std::string message = check_metrics_listen(*v); !message.empty()) {
+      errors.add_at(*section.get("metrics_listen"), "[agent] " + message);
+    } else {
+      config.metrics_listen = *v;
+    }
+  }
 }
 
 }  // namespace
+
+std::string check_metrics_listen(const std::string& listen) {
+  std::string host;
+  int port = 0;
+  if (listen.empty() || split_listen_address(listen, host, port)) return "";
+  return "metrics_listen must be \"host:port\", \"[v6]:port\" or \"\" (off), got \"" + listen + "\"";
+}
 
 AgentConfig default_agent_config() {
   AgentConfig config;

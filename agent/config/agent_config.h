@@ -33,7 +33,13 @@ struct AgentConfig {
   ShipConfig ship;  // shipping to collectors; off while ship.collectors is empty
   int stats_interval_s = 60;  // 0: stats only at exit and on SIGUSR1
   RunAsUser run_as;           // started as root: who to become once the capture is open
+  // "host:port" / "[v6]:port" of GET /metrics and /healthz; "": no endpoint.
+  std::string metrics_listen;
 };
+
+// "" when `listen` is a valid [agent] metrics_listen ("host:port",
+// "[v6]:port" or "" for off), else what is wrong with it.
+std::string check_metrics_listen(const std::string& listen);
 
 // Defaults for running without a config file (tcpdump-style ad-hoc use).
 AgentConfig default_agent_config();
