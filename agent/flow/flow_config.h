@@ -13,7 +13,8 @@
 namespace ipattrib::agent {
 
 struct FlowConfig {
-  // Concurrent flows; the least recently used flow is evicted beyond this.
+  // Concurrent flows; beyond this the flow idle longest (to within
+  // idle_timeout_s / 16) is evicted.
   std::size_t max_flows = 262144;
   // Client bytes the consumer left unconsumed (an unfinished request head).
   std::size_t max_buffered_bytes_per_flow = 16384;

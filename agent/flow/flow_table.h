@@ -2,10 +2,11 @@
 // stream of each, in order, for a ClientStreamConsumer (the HTTP request
 // parser). Server->client payload is only looked at for FIN/RST.
 //
-// Memory is bounded up front: entries come from slabs that grow up to
-// max_flows and are reused, reassembly bytes from a ChunkPool bounded by
-// max_total_buffer_bytes. When a bound is hit the table evicts (least recently
-// used flow, or the buffers of the flow that has held buffers longest), skips
+// Memory is bounded up front: entries come from one block reserved for
+// max_flows entries (on huge pages where available), used from the start and
+// reused, reassembly bytes from a ChunkPool bounded by
+// max_total_buffer_bytes. When a bound is hit the table evicts (the flow idle
+// longest, to within idle_timeout/16, or the buffers of the flow that has held buffers longest), skips
 // ahead and tells the consumer about the gap; it never grows further and never
 // throws. Lookup is a seeded symmetric hash over the 4-tuple, O(1) expected.
 // Not thread-safe: one table per worker.
@@ -22,6 +23,7 @@
 #include "agent/flow/client_stream_consumer.h"
 #include "agent/flow/flow_config.h"
 #include "agent/flow/flow_entry.h"
+#include "agent/flow/huge_page_region.h"
 #include "ipattrib/stats_sink.h"
 
 namespace ipattrib::agent {
@@ -57,15 +59,18 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   void on_segment(const PacketView& segment);
-  // Drops flows idle since before now_us - idle_timeout (packet time). Walks
-  // only the idle end of the recency list, so calling it often is cheap.
+  // Drops flows idle since before now_us - idle_timeout (packet time); a flow
+  // may outlive that by up to idle_timeout/16 (the recency list's tick, see
+  // touch()), never less. Walks only the idle end of the recency list, so
+  // calling it often is cheap.
   void expire(std::int64_t now_us);
   // End of input: hands over everything deliverable (skipping holes), then
   // closes every flow.
   void flush_all();
 
   std::size_t active_flows() const { return active_; }
-  // Entry slabs, hash buckets, chunk slabs and scratch obtained so far.
+  // Entries and buckets in use (whole pages of the size they live on), chunk
+  // slabs and scratch obtained so far.
   std::size_t memory_bytes() const;
   // Chunk memory currently holding unconsumed or out-of-order bytes.
   std::size_t buffer_bytes_in_use() const { return chunks_.chunks_in_use() * sizeof(Chunk); }
@@ -76,7 +81,7 @@ class FlowTable {
   enum class CloseMode { kDeliver, kDrop };
 
   // Lookup and lifecycle (flow_table.cc).
-  FlowEntry& entry(std::uint32_t index) { return entry_slabs_[index >> kSlabShift][index & kSlabMask]; }
+  FlowEntry& entry(std::uint32_t index) { return entries_[index]; }
   std::size_t hash_of(const IpAddress& a, std::uint16_t a_port, const IpAddress& b, std::uint16_t b_port) const;
   std::uint32_t find(const PacketView& segment, bool& from_client);
   std::uint32_t create(const FlowEndpoints& endpoints, std::uint32_t next_seq, std::int64_t ts_us);
@@ -86,6 +91,7 @@ class FlowTable {
   void on_untracked(const PacketView& segment);
   void on_tracked(std::uint32_t index, bool from_client, const PacketView& segment);
   void touch(std::uint32_t index, std::int64_t ts_us);
+  void list_as_newest(std::uint32_t index, std::int64_t ts_us);
   void unlink_recent(std::uint32_t index);
   void update_buffered_list(std::uint32_t index);
   void unlink_buffered(std::uint32_t index);
@@ -103,16 +109,22 @@ class FlowTable {
   std::uint32_t allocate_chunk();
   bool evict_oldest_buffers();
 
-  static constexpr int kSlabShift = 12;  // 4096 entries per slab
-  static constexpr std::uint32_t kSlabMask = (1u << kSlabShift) - 1;
+  // Entries are readied (and their pages touched) this many at a time.
+  static constexpr std::size_t kEntryBatch = 4096;
 
   FlowConfig config_;
   ClientStreamConsumer& consumer_;
-  std::uint64_t hash_seed_;
+  std::uint64_t hash_key_[4];  // random per table: crafted collisions need it
+  std::uint64_t recency_tick_us_;  // see touch()
   std::size_t out_of_order_chunk_limit_;
 
-  std::vector<std::uint32_t> buckets_;  // power of two, heads of hash chains
-  std::vector<std::unique_ptr<FlowEntry[]>> entry_slabs_;
+  // Address space for max_flows entries and the buckets, reserved once; pages
+  // are committed as entries are first used.
+  HugePageRegion entry_region_;
+  HugePageRegion bucket_region_;
+  FlowEntry* entries_ = nullptr;
+  std::uint32_t* buckets_ = nullptr;  // heads of hash chains
+  std::size_t bucket_mask_ = 0;       // bucket count (a power of two) - 1
   std::size_t entries_created_ = 0;
   std::uint32_t free_head_ = kNoFlow;
   std::size_t active_ = 0;

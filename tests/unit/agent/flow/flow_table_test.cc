@@ -141,20 +141,86 @@ TEST_F(FlowTableTest, IdleFlowsExpireByPacketTime) {
   EXPECT_EQ(table.active_flows(), 0u);
 }
 
+// Packets more than a recency tick (idle_timeout / 16 = 7.5 s by default)
+// apart: at that resolution eviction is exactly least recently used.
 TEST_F(FlowTableTest, FullTableEvictsTheLeastRecentlyUsedFlow) {
   config.max_flows = 4;
   FlowTable table(config, consumer);
-  for (std::uint32_t i = 0; i < 4; ++i) table.on_segment(connection(i).syn());
-  table.on_segment(connection(0).data(0, "a"));  // flow 1 is now the oldest
-  table.on_segment(connection(4).syn());
+  constexpr std::int64_t kApart = 10'000'000;
+  for (std::uint32_t i = 0; i < 4; ++i) table.on_segment(connection(i).syn(i * kApart));
+  table.on_segment(connection(0).data(0, "a", 4 * kApart));  // flow 1 is now the oldest
+  table.on_segment(connection(4).syn(5 * kApart));
   EXPECT_EQ(table.active_flows(), 4u);
   EXPECT_EQ(table.counters().evicted_table_full, 1u);
-  table.on_segment(connection(0).data(1, "b"));  // still tracked: delivered in order
+  table.on_segment(connection(0).data(1, "b", 6 * kApart));  // still tracked: delivered in order
   EXPECT_EQ(consumer.streams[connection(0).client_port], "ab");
   EXPECT_EQ(table.counters().created, 5u);
-  table.on_segment(connection(1).data(0, "c"));  // evicted: comes back as a new flow
+  table.on_segment(connection(1).data(0, "c", 7 * kApart));  // evicted: comes back as a new flow
   EXPECT_EQ(table.counters().created, 6u);
   EXPECT_EQ(table.counters().evicted_table_full, 2u);
+}
+
+// Within one tick of being put at the newest end a flow keeps its place:
+// that is what spares a busy flow the list update on every packet.
+TEST_F(FlowTableTest, EvictionOrderIsLeastRecentlyUsedToWithinOneTick) {
+  config.max_flows = 4;
+  config.idle_timeout_s = 16;  // tick 1 s
+  FlowTable table(config, consumer);
+  for (std::uint32_t i = 0; i < 4; ++i) table.on_segment(connection(i).syn(i * 100'000));
+  table.on_segment(connection(0).data(0, "a", 500'000));  // 0.5 s after its SYN: stays oldest
+  table.on_segment(connection(4).syn(600'000));
+  EXPECT_EQ(table.counters().evicted_table_full, 1u);
+  table.on_segment(connection(0).data(1, "b", 700'000));  // flow 0 was the one evicted
+  EXPECT_EQ(table.counters().created, 6u);
+  EXPECT_EQ(table.counters().evicted_table_full, 2u);  // ... and took flow 1's place
+  table.on_segment(connection(2).data(0, "c", 1'300'000));  // 1.1 s after its SYN: moves
+  table.on_segment(connection(5).syn(1'400'000));           // evicts flow 3, not flow 2
+  table.on_segment(connection(2).data(1, "d", 1'500'000));
+  EXPECT_EQ(consumer.streams[connection(2).client_port], "cd");
+  EXPECT_EQ(table.counters().created, 7u);
+  EXPECT_EQ(table.counters().evicted_table_full, 3u);
+}
+
+// A flow is never expired before its idle timeout and always by one tick
+// after it, however its packets fall relative to the tick.
+TEST_F(FlowTableTest, IdleExpiryIsLateByLessThanOneTickAndNeverEarly) {
+  config.idle_timeout_s = 16;  // tick 1 s
+  FlowTable table(config, consumer);
+  const Connection busy = connection(1);
+  const Connection quiet = connection(2);
+  table.on_segment(busy.syn(0));
+  table.on_segment(quiet.syn(500'000));
+  std::uint32_t offset = 0;
+  std::int64_t quiet_expired_at = -1;
+  for (std::int64_t t = 250'000; t <= 40'000'000; t += 250'000) {
+    table.on_segment(busy.data(offset++, "x", t));
+    table.expire(t);
+    if (quiet_expired_at < 0 && table.counters().expired_idle == 1) quiet_expired_at = t;
+    ASSERT_LE(table.counters().expired_idle, 1u) << "the busy flow was expired at " << t;
+  }
+  EXPECT_GE(quiet_expired_at, 500'000 + 16'000'000);
+  EXPECT_LE(quiet_expired_at, 500'000 + 17'000'000);
+  EXPECT_EQ(table.active_flows(), 1u);
+  EXPECT_EQ(consumer.streams[busy.client_port].size(), offset);
+}
+
+// The flow at the idle end may have been touched since it was listed; the
+// flows behind it are still expired within one tick.
+TEST_F(FlowTableTest, ARecentlyTouchedFlowAtTheIdleEndDelaysExpiryByLessThanOneTick) {
+  config.idle_timeout_s = 16;  // tick 1 s
+  FlowTable table(config, consumer);
+  const Connection first = connection(1);
+  const Connection second = connection(2);
+  table.on_segment(first.syn(0));
+  table.on_segment(second.syn(500'000));
+  table.on_segment(first.data(0, "x", 900'000));  // within the tick: first stays at the idle end
+  table.expire(16'490'000);                        // nobody idle for 16 s yet
+  EXPECT_EQ(table.active_flows(), 2u);
+  table.expire(16'600'000);  // second is idle 16.1 s but sits behind first
+  EXPECT_EQ(table.active_flows(), 2u);
+  table.expire(17'000'000);  // first idle 16.1 s, second 16.5 s: both gone
+  EXPECT_EQ(table.active_flows(), 0u);
+  EXPECT_EQ(table.counters().expired_idle, 2u);
 }
 
 TEST_F(FlowTableTest, FlushAllDeliversAndCloses) {
