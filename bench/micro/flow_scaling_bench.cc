@@ -4,6 +4,9 @@
 // case for caches) and round robin. Each segment carries one complete small
 // request. Reports packets/s and the flow table's memory (entries, buckets,
 // chunks) as counters; flows stay open, nothing is evicted.
+// FlowTableLookup: the flow table alone (no decode, no HTTP) on pure ACKs
+// over the same flow counts: lookup plus recency update, the part of the
+// per-packet cost that could grow with the number of flows.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -122,10 +125,80 @@ void run(benchmark::State& state, bool random) {
   state.counters["bytes_per_flow"] = static_cast<double>(w.table->memory_bytes()) / static_cast<double>(flows);
 }
 
+// Consumes every byte and opens every flow: the flow table's own cost.
+class AcceptingConsumer final : public ClientStreamConsumer {
+ public:
+  bool is_client_to_server(const PacketView&) const override { return true; }
+  bool wants_flow(const FlowEndpoints&) const override { return true; }
+  std::size_t on_client_bytes(const FlowEndpoints&, RequestStreamState&, std::span<const std::uint8_t> data,
+                              std::int64_t) override {
+    return data.size();
+  }
+  void on_gap(const FlowEndpoints&, RequestStreamState&) override {}
+};
+
+struct TableWorld {
+  explicit TableWorld(std::size_t n) : flows(n) {
+    FlowConfig config;
+    config.max_flows = n;
+    table = std::make_unique<FlowTable>(config, consumer);
+    for (std::size_t k = 0; k < n; ++k) table->on_segment(segment(k, kTcpSyn));
+  }
+
+  PacketView segment(std::size_t k, std::uint8_t flags) {
+    PacketView view;
+    view.ts_us = ++ts;
+    view.src = IpAddress::from_v4(World::client(k));
+    view.dst = IpAddress::from_v4(kServer);
+    view.src_port = 40000;
+    view.dst_port = 80;
+    view.seq = 1000;
+    view.ack = 1;
+    view.tcp_flags = flags;
+    return view;
+  }
+
+  std::size_t flows;
+  AcceptingConsumer consumer;
+  std::unique_ptr<FlowTable> table;
+  std::int64_t ts = 1700000000000000;
+};
+
+void run_table(benchmark::State& state, bool random) {
+  const auto flows = static_cast<std::size_t>(state.range(0));
+  static std::unique_ptr<TableWorld> w;
+  if (!w || w->flows != flows) {
+    w.reset();
+    w = std::make_unique<TableWorld>(flows);
+  }
+  std::uint64_t x = 88172645463325252ull;
+  std::size_t k = 0;
+  const std::uint64_t untracked_before = w->table->counters().untracked_segments;
+  for (auto _ : state) {
+    if (random) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      k = static_cast<std::size_t>(x % flows);
+    } else if (++k == flows) {
+      k = 0;
+    }
+    w->table->on_segment(w->segment(k, kTcpAck));
+  }
+  if (w->table->counters().untracked_segments != untracked_before) state.SkipWithError("flows were lost");
+  state.SetItemsProcessed(state.iterations());
+  state.counters["table_MB"] = static_cast<double>(w->table->memory_bytes()) / (1 << 20);
+}
+
 void BM_FlowScalingRandom(benchmark::State& state) { run(state, true); }
 void BM_FlowScalingRoundRobin(benchmark::State& state) { run(state, false); }
 BENCHMARK(BM_FlowScalingRandom)->Arg(10000)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_FlowScalingRoundRobin)->Arg(10000)->Arg(100000)->Arg(1000000);
+
+void BM_FlowTableLookupRandom(benchmark::State& state) { run_table(state, true); }
+void BM_FlowTableLookupRoundRobin(benchmark::State& state) { run_table(state, false); }
+BENCHMARK(BM_FlowTableLookupRandom)->Arg(10000)->Arg(100000)->Arg(1000000);
+BENCHMARK(BM_FlowTableLookupRoundRobin)->Arg(10000)->Arg(100000)->Arg(1000000);
 
 }  // namespace
 }  // namespace ipattrib::agent::micro
