@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -95,7 +96,7 @@ sockaddr_in server_address() {
 }
 
 // Answers `count` connections with a small response, one at a time.
-void serve(const std::string& ns, int count, bool& listening) {
+void serve(const std::string& ns, int count, std::atomic<bool>& listening) {
   ASSERT_TRUE(enter_namespace(ns));
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   const int one = 1;
@@ -193,9 +194,9 @@ std::string capture_requests_over_veth(int queues, int requests, int workers = 1
     return {};
   }
 
-  bool listening = false;
+  std::atomic<bool> listening{false};
   std::thread server([&] { serve(net.server(), requests, listening); });
-  EXPECT_TRUE(eventually([&] { return listening; }, 30));
+  EXPECT_TRUE(eventually([&] { return listening.load(); }, 30));
   for (int i = 0; i < requests; ++i) {
     EXPECT_NE(request(net.client(), "acct-dpdk-" + std::to_string(i)).find("200 OK"), std::string::npos);
   }
