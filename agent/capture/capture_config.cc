@@ -33,8 +33,10 @@ CaptureConfig parse_capture_config(const toml::table& section, ConfigErrors& err
   if (auto v = errors.get_string(section, "file_reader")) {
     if (*v == "libpcap") {
       config.file_reader = FileReader::kLibpcap;
+    } else if (*v == "mmap") {
+      config.file_reader = FileReader::kMmap;
     } else if (*v != "auto") {
-      errors.add_at(*section.get("file_reader"), "[capture] file_reader must be \"auto\" or \"libpcap\"");
+      errors.add_at(*section.get("file_reader"), "[capture] file_reader must be \"auto\", \"mmap\" or \"libpcap\"");
     }
   }
   if (auto v = errors.get_string(section, "filter")) config.filter = *v;

@@ -11,19 +11,24 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "agent/capture/mapped_pcap_parser.h"
 
 namespace ipattrib::agent {
 namespace {
 
-// The mapping is walked in windows: entering a window asks the kernel to read
-// it ahead, and the windows already read are unmapped from this process (the
-// pages stay in the page cache), so peak RSS stays a few windows however
+// Mapped files are walked in windows: entering a window asks the kernel to
+// read it ahead, and the windows already read are unmapped from this process
+// (the pages stay in the page cache), so peak RSS stays a few windows however
 // large the file. Frames of the burst being processed are never in a
 // released window: only what lies before the current offset at the start of
 // a read_burst is released.
 constexpr std::size_t kWindowBytes = 4 << 20;
+// Each record header says where the next one is, so without help every
+// record waits for its cache line: the lines up to this far ahead of the
+// current record are prefetched.
+constexpr std::size_t kPrefetchBytes = 4096;
 
 struct Mapping {
   const std::uint8_t* base = nullptr;
@@ -69,21 +74,41 @@ class OfflineFilter {
   bool compiled_ = false;
 };
 
+// The bytes of the file the parser sees: the whole mapping, or the part of
+// the file the read buffer holds (`base` is its offset in the file).
+struct FileView {
+  std::span<const std::uint8_t> bytes;
+  std::uint64_t base = 0;
+};
+
 class MappedPcapFileSource final : public PacketSource {
  public:
-  MappedPcapFileSource(std::string path, Mapping mapping, const PcapFileFormat& format,
-                       std::unique_ptr<OfflineFilter> filter)
+  // Reads through `mapping` when it is set, else from `fd` into `buffer`
+  // (which holds the file's first bytes, `buffered` of them).
+  MappedPcapFileSource(std::string path, Mapping mapping, int fd, std::vector<std::uint8_t> buffer,
+                       std::size_t buffered, std::size_t chunk_bytes, std::uint64_t file_size,
+                       const PcapFileFormat& format, std::unique_ptr<OfflineFilter> filter)
       : path_(std::move(path)),
         mapping_(mapping),
-        file_(mapping.base, mapping.size),
+        fd_(fd),
+        buffer_(std::move(buffer)),
+        chunk_bytes_(chunk_bytes),
+        file_size_(file_size),
         format_(format),
         filter_(std::move(filter)) {
-    void* base = const_cast<std::uint8_t*>(mapping_.base);
-    (void)madvise(base, mapping_.size, MADV_SEQUENTIAL);
-    advise_window(0);
+    if (mapping_.base != nullptr) {
+      view_.bytes = std::span<const std::uint8_t>(mapping_.base, mapping_.size);
+      (void)madvise(const_cast<std::uint8_t*>(mapping_.base), mapping_.size, MADV_SEQUENTIAL);
+      advise_window(0);
+    } else {
+      view_.bytes = std::span<const std::uint8_t>(buffer_.data(), buffered);
+    }
   }
 
-  ~MappedPcapFileSource() override { munmap(const_cast<std::uint8_t*>(mapping_.base), mapping_.size); }
+  ~MappedPcapFileSource() override {
+    if (mapping_.base != nullptr) munmap(const_cast<std::uint8_t*>(mapping_.base), mapping_.size);
+    if (fd_ >= 0) close(fd_);
+  }
 
   MappedPcapFileSource(const MappedPcapFileSource&) = delete;
   MappedPcapFileSource& operator=(const MappedPcapFileSource&) = delete;
@@ -104,12 +129,19 @@ class MappedPcapFileSource final : public PacketSource {
       return 0;
     }
     // The previous burst's frames are no longer the caller's.
-    if (offset_ >= window_end_) advance_window();
+    if (mapping_.base != nullptr && offset_ >= window_end_) advance_window();
     std::size_t n = 0;
     PcapRecord record;
     while (n < out.size()) {
-      const PcapRecordStatus parsed = parse_pcap_record(format_, file_, offset_, record);
+      const PcapRecordStatus parsed = parse_pcap_record(format_, view_.bytes, offset_, record);
       if (parsed != PcapRecordStatus::kRecord) {
+        // The read buffer ends before the file does: read on, once this
+        // burst's frames (views into the buffer) are the caller's no more.
+        if (parsed != PcapRecordStatus::kCaplenTooLarge && view_.base + view_.bytes.size() < file_size_) {
+          if (n > 0) break;
+          if (refill()) continue;
+          break;
+        }
         if (parsed == PcapRecordStatus::kEnd) {
           stopped_.store(true, std::memory_order_relaxed);
         } else {
@@ -118,6 +150,7 @@ class MappedPcapFileSource final : public PacketSource {
         break;
       }
       offset_ = record.next_offset;
+      prefetch_ahead();
       if (!filter_->accepts(record)) continue;
       RawFrame& frame = out[n++];
       frame.ts_us = record.ts_us;
@@ -152,10 +185,49 @@ class MappedPcapFileSource final : public PacketSource {
 
  private:
   void fail(PcapRecordStatus parsed, const PcapRecord& record) {
-    const std::size_t left = file_.size() - offset_;
-    error_ = fmt::format("capture file {}: record at byte offset {} of {}: {} ({} bytes unread)", path_, offset_,
-                         file_.size(), describe_pcap_record_error(parsed, format_, record, left), left);
+    // Of the file, not of the read buffer (a truncation is only reported at
+    // the file's end, where the two agree).
+    const std::uint64_t left = file_size_ - (view_.base + offset_);
+    error_ = fmt::format("capture file {}: record at byte offset {} of {}: {} ({} bytes unread)", path_,
+                         view_.base + offset_, file_size_, describe_pcap_record_error(parsed, format_, record, left),
+                         left);
     failed_ = true;
+  }
+
+  // Moves the unread bytes to the front of the buffer and reads up to
+  // chunk_bytes_ more after them. The buffer holds chunk_bytes_ plus the
+  // largest record, so a record that did not fit fits after enough refills.
+  // A file that ends early (shrunk since it was opened) is taken to end there.
+  bool refill() {
+    const std::size_t rest = view_.bytes.size() - offset_;
+    std::memmove(buffer_.data(), buffer_.data() + offset_, rest);
+    view_.base += offset_;
+    offset_ = 0;
+    prefetched_ = 0;
+    std::size_t have = rest;
+    const std::size_t want = std::min<std::uint64_t>(chunk_bytes_, file_size_ - view_.base - rest);
+    while (have < rest + want) {
+      const ssize_t got = ::read(fd_, buffer_.data() + have, rest + want - have);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        error_ = fmt::format("capture file {}: cannot read at byte offset {}: {}", path_, view_.base + have,
+                             std::strerror(errno));
+        failed_ = true;
+        return false;
+      }
+      if (got == 0) {
+        file_size_ = view_.base + have;
+        break;
+      }
+      have += static_cast<std::size_t>(got);
+    }
+    view_.bytes = std::span<const std::uint8_t>(buffer_.data(), have);
+    return true;
+  }
+
+  void prefetch_ahead() {
+    const std::size_t until = std::min(offset_ + kPrefetchBytes, view_.bytes.size());
+    for (; prefetched_ < until; prefetched_ += 64) __builtin_prefetch(view_.bytes.data() + prefetched_);
   }
 
   // Asks the kernel to read ahead the window starting at `start` and the
@@ -181,13 +253,18 @@ class MappedPcapFileSource final : public PacketSource {
 
   const std::string path_;
   const Mapping mapping_;
-  const std::span<const std::uint8_t> file_;
+  const int fd_;
+  std::vector<std::uint8_t> buffer_;
+  const std::size_t chunk_bytes_;
+  std::uint64_t file_size_;
   const PcapFileFormat format_;
   const std::unique_ptr<OfflineFilter> filter_;
   const std::size_t page_size_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  std::size_t offset_ = kPcapFileHeaderSize;
+  FileView view_;
+  std::size_t offset_ = kPcapFileHeaderSize;  // in view_
   std::size_t window_end_ = 0;
   std::size_t released_ = 0;
+  std::size_t prefetched_ = 0;
   std::atomic<bool> stopped_{false};
   bool failed_ = false;
   std::uint64_t frames_ = 0;
@@ -195,59 +272,94 @@ class MappedPcapFileSource final : public PacketSource {
   std::string error_;
 };
 
-// Maps the whole of a regular file read-only; the descriptor is not kept.
-bool map_file(const std::string& path, Mapping& mapping, std::string& why_not) {
+// Opens a regular file of at least a file header; the descriptor is the
+// caller's.
+int open_regular_file(const std::string& path, std::uint64_t& size, std::string& why_not) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     why_not = fmt::format("cannot open it: {}", std::strerror(errno));
-    return false;
+    return -1;
   }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     why_not = "not a regular file";
     close(fd);
-    return false;
+    return -1;
   }
   if (static_cast<std::size_t>(st.st_size) < kPcapFileHeaderSize) {
     why_not = fmt::format("shorter than a pcap file header ({} bytes)", st.st_size);
     close(fd);
-    return false;
+    return -1;
   }
-  void* base = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_errno = errno;
-  close(fd);
-  if (base == MAP_FAILED) {
-    why_not = fmt::format("cannot map it: {}", std::strerror(map_errno));
-    return false;
+  size = static_cast<std::uint64_t>(st.st_size);
+  return fd;
+}
+
+// Reads until `buffer` holds `want` bytes or the file ends.
+bool read_fully(int fd, std::uint8_t* buffer, std::size_t want, std::size_t& have, std::string& why_not) {
+  have = 0;
+  while (have < want) {
+    const ssize_t got = ::read(fd, buffer + have, want - have);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      why_not = fmt::format("cannot read it: {}", std::strerror(errno));
+      return false;
+    }
+    if (got == 0) break;
+    have += static_cast<std::size_t>(got);
   }
-  mapping.base = static_cast<const std::uint8_t*>(base);
-  mapping.size = static_cast<std::size_t>(st.st_size);
   return true;
 }
 
 }  // namespace
 
 std::unique_ptr<PacketSource> open_mapped_pcap_file(const std::string& path, const std::string& filter,
-                                                    std::string& why_not) {
+                                                    std::string& why_not, const PcapFileReadOptions& options) {
   if (path == "-") {
     why_not = "standard input";
     return nullptr;
   }
+  std::uint64_t size = 0;
+  int fd = open_regular_file(path, size, why_not);
+  if (fd < 0) return nullptr;
   Mapping mapping;
-  if (!map_file(path, mapping, why_not)) return nullptr;
-  auto unmap = [&] { munmap(const_cast<std::uint8_t*>(mapping.base), mapping.size); };
-  const std::optional<PcapFileFormat> format =
-      parse_pcap_file_header(std::span<const std::uint8_t>(mapping.base, mapping.size), why_not);
-  if (!format) {
-    unmap();
-    return nullptr;
+  std::vector<std::uint8_t> buffer;
+  std::size_t buffered = 0;
+  const std::size_t chunk = std::max<std::size_t>(options.read_chunk_bytes, kPcapFileHeaderSize);
+  if (options.map) {
+    void* base = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int map_errno = errno;
+    close(fd);
+    fd = -1;
+    if (base == MAP_FAILED) {
+      why_not = fmt::format("cannot map it: {}", std::strerror(map_errno));
+      return nullptr;
+    }
+    mapping.base = static_cast<const std::uint8_t*>(base);
+    mapping.size = size;
+  } else {
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // One allocation for the whole read: a chunk plus the largest record.
+    buffer.resize(chunk + kPcapRecordHeaderSize + kPcapMaximumSnaplen);
+    if (!read_fully(fd, buffer.data(), std::min<std::uint64_t>(chunk, size), buffered, why_not)) {
+      close(fd);
+      return nullptr;
+    }
   }
+  auto give_up = [&] {
+    if (mapping.base != nullptr) munmap(const_cast<std::uint8_t*>(mapping.base), mapping.size);
+    if (fd >= 0) close(fd);
+    return nullptr;
+  };
+  const std::span<const std::uint8_t> first =
+      mapping.base != nullptr ? std::span<const std::uint8_t>(mapping.base, mapping.size)
+                              : std::span<const std::uint8_t>(buffer.data(), buffered);
+  const std::optional<PcapFileFormat> format = parse_pcap_file_header(first, why_not);
+  if (!format) return give_up();
   auto compiled = std::make_unique<OfflineFilter>();
-  if (!compiled->compile(filter, *format, why_not)) {
-    unmap();
-    return nullptr;
-  }
-  return std::make_unique<MappedPcapFileSource>(path, mapping, *format, std::move(compiled));
+  if (!compiled->compile(filter, *format, why_not)) return give_up();
+  return std::make_unique<MappedPcapFileSource>(path, mapping, fd, std::move(buffer), buffered, chunk, size,
+                                                *format, std::move(compiled));
 }
 
 }  // namespace ipattrib::agent

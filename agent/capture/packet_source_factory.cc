@@ -11,19 +11,23 @@
 namespace ipattrib::agent {
 namespace {
 
-// Classic pcap files are memory-mapped; whatever the mapped reader does not
-// take (pcapng, stdin, odd headers, a filter it cannot compile) goes to
-// libpcap, which reads it or says what is wrong with it.
+// Classic pcap files are read by MappedPcapFileSource (in chunks, or mapped
+// with file_reader = "mmap"); whatever it does not take (pcapng, stdin, odd
+// headers, a filter it cannot compile) goes to libpcap, which reads it or
+// says what is wrong with it.
 std::unique_ptr<PacketSource> open_capture_file(const CaptureConfig& config, Status& status) {
   if (config.file_reader == FileReader::kLibpcap) {
     spdlog::info("capture: reading {} with libpcap ([capture] file_reader = \"libpcap\")", config.read_file);
     return open_pcap_file(config.read_file, config.filter, status);
   }
   std::string why_not;
-  if (std::unique_ptr<PacketSource> mapped = open_mapped_pcap_file(config.read_file, config.filter, why_not)) {
-    spdlog::info("capture: reading {} with the memory-mapped pcap reader", config.read_file);
+  PcapFileReadOptions options;
+  options.map = config.file_reader == FileReader::kMmap;
+  if (auto source = open_mapped_pcap_file(config.read_file, config.filter, why_not, options)) {
+    spdlog::info("capture: reading {} with the zero-copy pcap reader ({})", config.read_file,
+                 options.map ? "memory-mapped" : "chunked reads");
     status = Status::ok();
-    return mapped;
+    return source;
   }
   spdlog::info("capture: reading {} with libpcap ({})", config.read_file, why_not);
   return open_pcap_file(config.read_file, config.filter, status);

@@ -54,11 +54,13 @@ TEST(CaptureConfigTest, FileReaderIsAutoOrLibpcap) {
   EXPECT_EQ(parse("[capture]\n", errors).file_reader, FileReader::kAuto);
   EXPECT_EQ(parse("[capture]\nfile_reader = \"auto\"\n", errors).file_reader, FileReader::kAuto);
   EXPECT_EQ(parse("[capture]\nfile_reader = \"libpcap\"\n", errors).file_reader, FileReader::kLibpcap);
+  EXPECT_EQ(parse("[capture]\nfile_reader = \"mmap\"\n", errors).file_reader, FileReader::kMmap);
   EXPECT_TRUE(errors.empty()) << errors.to_string();
-  parse("[capture]\nread = \"x.pcap\"\nfile_reader = \"mmap\"\n", errors);
+  parse("[capture]\nread = \"x.pcap\"\nfile_reader = \"map\"\n", errors);
   ASSERT_EQ(errors.errors().size(), 1u);
   EXPECT_EQ(errors.errors()[0].line, 3u);
-  EXPECT_NE(errors.errors()[0].message.find("file_reader must be \"auto\" or \"libpcap\""), std::string::npos);
+  EXPECT_NE(errors.errors()[0].message.find("file_reader must be \"auto\", \"mmap\" or \"libpcap\""),
+            std::string::npos);
 }
 
 TEST(CaptureConfigTest, InterfaceAndReadAreExclusive) {

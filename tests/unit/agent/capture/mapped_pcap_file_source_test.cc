@@ -1,7 +1,8 @@
-// The memory-mapped pcap reader against libpcap (PcapSource) on the same
-// files: hand-written ones in every magic and byte order, files cut at every
-// offset, randomly damaged record headers, every link-type number, and the
-// third-party captures in ../shared/testdata/pcap when present.
+// The zero-copy pcap reader (mapped, chunked reads, and chunks of 7 bytes)
+// against libpcap (PcapSource) on the same files: hand-written ones in every
+// magic and byte order, files cut at every offset, randomly damaged record
+// headers, every link-type number, and the third-party captures in
+// ../shared/testdata/pcap when present.
 #include "agent/capture/mapped_pcap_file_source.h"
 
 #include <gtest/gtest.h>
@@ -101,14 +102,36 @@ ReadResult read_with_libpcap(const fs::path& file, const std::string& filter, st
   return test::drain(*source, burst);
 }
 
+// The reader's three ways to the bytes: mapped, chunked reads, and chunks of
+// a few bytes so that records straddle every read boundary.
+std::vector<PcapFileReadOptions> access_modes() {
+  PcapFileReadOptions mapped;
+  mapped.map = true;
+  PcapFileReadOptions tiny;
+  tiny.read_chunk_bytes = 7;
+  return {mapped, PcapFileReadOptions{}, tiny};
+}
+
+// The same file read by every access mode, which must agree; returns the
+// first reading.
 ReadResult read_mapped(const fs::path& file, const std::string& filter, std::size_t burst = 8) {
-  std::string why_not;
-  std::unique_ptr<PacketSource> source = open_mapped_pcap_file(file.string(), filter, why_not);
-  if (!source) {
-    ADD_FAILURE() << "mapped reader does not take " << file << ": " << why_not;
-    return {};
+  std::vector<ReadResult> results;
+  for (const PcapFileReadOptions& options : access_modes()) {
+    std::string why_not;
+    std::unique_ptr<PacketSource> source = open_mapped_pcap_file(file.string(), filter, why_not, options);
+    if (!source) {
+      ADD_FAILURE() << "mapped reader does not take " << file << ": " << why_not;
+      return {};
+    }
+    results.push_back(test::drain(*source, burst));
   }
-  return test::drain(*source, burst);
+  for (std::size_t i = 1; i < results.size(); ++i) {
+    EXPECT_TRUE(results[i].frames == results[0].frames) << file << " access mode " << i;
+    EXPECT_EQ(results[i].last, results[0].last) << file << " access mode " << i;
+    EXPECT_EQ(results[i].error, results[0].error) << file << " access mode " << i;
+    EXPECT_EQ(results[i].counters, results[0].counters) << file << " access mode " << i;
+  }
+  return results[0];
 }
 
 // Same frames, same ending, same counters; an error names the file, the
@@ -246,14 +269,12 @@ TEST_F(MappedPcapTest, FileCutAtEveryOffsetReadsLikeLibpcap) {
     for (std::size_t cut = 0; cut <= whole.size(); ++cut) {
       SCOPED_TRACE(testing::Message() << "cut at " << cut);
       const fs::path file = write("cut.pcap", whole.substr(0, cut));
-      std::string why_not;
-      std::unique_ptr<PacketSource> mapped = open_mapped_pcap_file(file.string(), "", why_not);
       if (cut < kPcapFileHeaderSize) {
-        EXPECT_FALSE(mapped);  // libpcap reports a short header its own way
+        std::string why_not;
+        EXPECT_FALSE(open_mapped_pcap_file(file.string(), "", why_not));  // libpcap words a short header
         continue;
       }
-      ASSERT_TRUE(mapped) << why_not;
-      const ReadResult mapped_read = test::drain(*mapped, 4);
+      const ReadResult mapped_read = read_mapped(file, "", 4);
       expect_same(read_with_libpcap(file, ""), mapped_read, file);
       if (mapped_read.last == ReadStatus::kError) ++errors;
     }
@@ -348,21 +369,21 @@ TEST_F(MappedPcapTest, StdinMissingAndNonPcapFilesAreLeftToLibpcap) {
   EXPECT_NE(why_not.find("not a classic pcap file"), std::string::npos) << why_not;
 }
 
-// The factory: classic pcap through the mapped reader (which fills a burst;
-// libpcap's source gives one frame per read), file_reader = libpcap forces
-// libpcap, and what the mapped reader does not take still opens.
+// The factory: classic pcap through the zero-copy reader, chunked or mapped
+// (which fills a burst; libpcap's source gives one frame per read),
+// file_reader = libpcap forces libpcap, and what the mapped reader does not take still opens.
 TEST_F(MappedPcapTest, FactoryPicksTheReader) {
   const fs::path file = write("factory.pcap", test::pcap_bytes(five_records(false, false)));
   CaptureConfig config;
   config.read_file = file.string();
   std::vector<RawFrame> burst(8);
-  for (const FileReader reader : {FileReader::kAuto, FileReader::kLibpcap}) {
+  for (const FileReader reader : {FileReader::kAuto, FileReader::kMmap, FileReader::kLibpcap}) {
     config.file_reader = reader;
     Status status;
     std::unique_ptr<PacketSource> source = open_packet_source(config, status);
     ASSERT_TRUE(source) << status.message();
     ReadStatus read = ReadStatus::kFrames;
-    EXPECT_EQ(source->read_burst(burst, read), reader == FileReader::kAuto ? 5u : 1u);
+    EXPECT_EQ(source->read_burst(burst, read), reader == FileReader::kLibpcap ? 1u : 5u);
   }
   PcapFileSpec old = five_records(false, false);
   old.version_minor = 3;  // libpcap reads 2.3 (lengths maybe swapped); the mapped reader does not
@@ -398,7 +419,7 @@ TEST_F(MappedPcapTest, SharedCapturesReadLikeLibpcap) {
       continue;
     }
     ++mapped_files;
-    expect_same(read_with_libpcap(entry.path(), ""), test::drain(*mapped, 16), entry.path());
+    expect_same(read_with_libpcap(entry.path(), ""), read_mapped(entry.path(), "", 16), entry.path());
   }
   EXPECT_GT(mapped_files, 0);
   std::printf("shared captures: %d through the mapped reader, %d through libpcap\n", mapped_files, fallback_files);

@@ -1,4 +1,5 @@
-// The mapped pcap reader on the traffic generator's capture (the file the
+// The zero-copy pcap reader (mapped, chunked, tiny chunks) on the traffic
+// generator's capture (the file the
 // benchmarks read) and on its nanosecond and big-endian rewrites: the same
 // frames as libpcap, with and without a filter, in bursts of any size.
 #include <gtest/gtest.h>
@@ -64,11 +65,15 @@ class MappedGeneratedCaptureTest : public ::testing::Test {
   static inline std::uint64_t packets_ = 0;
 };
 
-test::ReadResult read(const fs::path& file, const std::string& filter, bool mapped, std::size_t burst) {
+// mode: 0 libpcap, 1 mapped, 2 chunked reads, 3 chunks of 1000 bytes.
+test::ReadResult read(const fs::path& file, const std::string& filter, int mode, std::size_t burst) {
   Status status;
   std::string why_not;
-  std::unique_ptr<PacketSource> source = mapped ? open_mapped_pcap_file(file.string(), filter, why_not)
-                                                : open_pcap_file(file.string(), filter, status);
+  PcapFileReadOptions options;
+  options.map = mode == 1;
+  if (mode == 3) options.read_chunk_bytes = 1000;
+  std::unique_ptr<PacketSource> source = mode != 0 ? open_mapped_pcap_file(file.string(), filter, why_not, options)
+                                                   : open_pcap_file(file.string(), filter, status);
   if (!source) {
     ADD_FAILURE() << file << ": " << why_not << status.message();
     return {};
@@ -77,16 +82,16 @@ test::ReadResult read(const fs::path& file, const std::string& filter, bool mapp
 }
 
 TEST_F(MappedGeneratedCaptureTest, SameFramesAsLibpcap) {
-  const test::ReadResult libpcap = read(dir_ / "gen.pcap", "", false, 1);
+  const test::ReadResult libpcap = read(dir_ / "gen.pcap", "", 0, 1);
   ASSERT_EQ(libpcap.frames.size(), packets_);
   ASSERT_GT(packets_, 1000u);
   EXPECT_EQ(libpcap.last, ReadStatus::kEnd);
   const std::vector<fs::path> files = {dir_ / "gen.pcap", rewrite(false, true), rewrite(true, false),
                                        rewrite(true, true)};
   for (const fs::path& file : files) {
-    for (const std::size_t burst : {1, 64}) {
-      SCOPED_TRACE(testing::Message() << file << " burst " << burst);
-      const test::ReadResult mapped = read(file, "", true, burst);
+    for (const auto& [mode, burst] : {std::pair{1, 1}, std::pair{1, 64}, std::pair{2, 64}, std::pair{3, 7}}) {
+      SCOPED_TRACE(testing::Message() << file << " mode " << mode << " burst " << burst);
+      const test::ReadResult mapped = read(file, "", mode, burst);
       EXPECT_EQ(mapped.last, ReadStatus::kEnd);
       EXPECT_EQ(mapped.counters, libpcap.counters);
       ASSERT_EQ(mapped.frames.size(), libpcap.frames.size());
@@ -104,12 +109,14 @@ TEST_F(MappedGeneratedCaptureTest, FilteredLikeLibpcap) {
   const fs::path file = dir_ / "gen.pcap";
   for (const std::string filter : {"vlan", "ip6 and tcp", "tcp[tcpflags] & tcp-syn != 0"}) {
     SCOPED_TRACE(filter);
-    const test::ReadResult libpcap = read(file, filter, false, 1);
-    const test::ReadResult mapped = read(file, filter, true, 64);
+    const test::ReadResult libpcap = read(file, filter, 0, 1);
     EXPECT_GT(libpcap.frames.size(), 0u);
     EXPECT_LT(libpcap.frames.size(), packets_);
-    EXPECT_TRUE(mapped.frames == libpcap.frames);
-    EXPECT_EQ(mapped.counters, libpcap.counters);
+    for (const int mode : {1, 2, 3}) {
+      const test::ReadResult mapped = read(file, filter, mode, 64);
+      EXPECT_TRUE(mapped.frames == libpcap.frames) << "mode " << mode;
+      EXPECT_EQ(mapped.counters, libpcap.counters) << "mode " << mode;
+    }
   }
 }
 
