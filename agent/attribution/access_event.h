@@ -39,6 +39,10 @@ class AccessEventSink {
  public:
   virtual ~AccessEventSink() = default;
   virtual void on_access(const AccessEvent& event) = 0;
+  // A hint, given as soon as a request's client address is known and before
+  // the rest of its attribution: an event for client_ip follows. Lets a stage
+  // start fetching what it will need for it (the geo cache's lines).
+  virtual void upcoming_client(const IpAddress& client_ip) { (void)client_ip; }
 };
 
 inline std::string_view to_string(IpSource source) {

@@ -12,6 +12,22 @@ Attributor::Attributor(const AttributionConfig& config, AccessEventSink& out)
       classes_(config.class_rules),
       out_(out) {}
 
+namespace {
+
+bool is_proxied(const RequestContext& context) { return context.proxy != nullptr && context.proxy->present; }
+
+IpSource peer_source(const RequestContext& context) {
+  return is_proxied(context) ? IpSource::kProxyProtocol : IpSource::kSocket;
+}
+
+}  // namespace
+
+void Attributor::upcoming_request(const RequestContext& context) {
+  if (context.endpoints == nullptr) return;
+  const IpAddress& peer = is_proxied(context) ? context.proxy->source : context.endpoints->client_ip;
+  if (const IpAddress client = client_ip_.client_if_untrusted(peer); client.is_set()) out_.upcoming_client(client);
+}
+
 void Attributor::on_request(const RequestContext& context, const RequestHead& head) {
   if (context.endpoints == nullptr) {
     ++no_endpoints_;  // cannot say where it came from: not an attributable access
@@ -25,9 +41,12 @@ void Attributor::on_request(const RequestContext& context, const RequestHead& he
   event.server_ip = context.endpoints->server_ip;
   event.server_port = context.endpoints->server_port;
 
-  const bool proxied = context.proxy != nullptr && context.proxy->present;
+  const bool proxied = is_proxied(context);
   const ClientAddress client = proxied ? client_ip_.resolve(context.proxy->source, IpSource::kProxyProtocol, head)
                                        : client_ip_.resolve(context.endpoints->client_ip, IpSource::kSocket, head);
+  // A client named by a forwarding header was not known before the head was
+  // parsed (upcoming_request); announce it now, ahead of the account rules.
+  if (client.source != peer_source(context)) out_.upcoming_client(client.ip);
   event.client_ip = client.ip;
   event.ip_source = client.source;
   ++by_source_[static_cast<std::size_t>(client.source)];

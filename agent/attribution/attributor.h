@@ -23,6 +23,9 @@ class Attributor final : public RequestSink {
   Attributor(const AttributionConfig& config, AccessEventSink& out);
 
   void on_request(const RequestContext& context, const RequestHead& head) override;
+  // When the connection's peer is not a trusted proxy it is the client:
+  // passes it on as AccessEventSink::upcoming_client.
+  void upcoming_request(const RequestContext& context) override;
 
   // attribution.requests, attribution.no_account, attribution.no_endpoints,
   // attribution.admin, attribution.client_ip_from_<source>, and the counters of

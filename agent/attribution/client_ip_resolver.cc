@@ -47,6 +47,11 @@ ClientAddress ClientIpResolver::resolve(const IpAddress& peer, IpSource peer_sou
   return from_peer;
 }
 
+IpAddress ClientIpResolver::client_if_untrusted(const IpAddress& peer) const {
+  IpAddress client = unmap_v4(peer);
+  return trusted_proxies_.contains(client) ? IpAddress() : client;
+}
+
 bool ClientIpResolver::collect_entries(ClientIpHeader header, const RequestHead& head) {
   entries_.clear();
   const std::string_view name = header_name(header);

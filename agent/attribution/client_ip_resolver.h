@@ -37,6 +37,9 @@ class ClientIpResolver {
 
   // `peer` is the socket client or PROXY source, `peer_source` says which.
   ClientAddress resolve(const IpAddress& peer, IpSource peer_source, const RequestHead& head);
+  // What resolve() will answer for `peer` whatever the headers, when it is
+  // not a trusted proxy; unset when the headers may decide.
+  IpAddress client_if_untrusted(const IpAddress& peer) const;
 
   // attribution.bad_forwarding_header, attribution.forwarding_header_from_untrusted_peer
   void report(StatsSink& sink) const;

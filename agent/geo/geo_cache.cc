@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -15,6 +16,9 @@ std::uint64_t load_be64(const std::uint8_t* p) {
   for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
   return v;
 }
+
+// The first `bits` (0..64) bits of a 64-bit word.
+std::uint64_t leading_bits_mask(int bits) { return bits <= 0 ? 0 : ~0ull << (64 - bits); }
 
 // Masks for the first prefix_length bits of a 128-bit address.
 void prefix_masks(int prefix_length, std::uint64_t* high, std::uint64_t* low) {
@@ -60,14 +64,16 @@ void GeoCacheStats::report(StatsSink& sink) const {
 GeoCache::GeoCache(const GeoResolver& resolver, std::uint32_t capacity) : resolver_(resolver) {
   if (capacity == 0) return;
   const std::uint32_t sets = std::bit_ceil(std::max<std::uint32_t>(1, (capacity + kWays - 1) / kWays));
-  // Each lookup lands on a random set of a table of megabytes (6 MB at the
+  // Each lookup lands on a random set of a table of megabytes (5 MB at the
   // default 65536 entries): with 4 KiB pages nearly every one was a TLB miss
   // as well as a cache miss (perf: ~8% of the packet path). Ask for huge
-  // pages before the table is first touched.
-  entries_.reserve(static_cast<std::size_t>(sets) * kWays);
-  advise_huge_pages(entries_.data(), entries_.capacity() * sizeof(Entry));
-  entries_.resize(static_cast<std::size_t>(sets) * kWays);
-  next_victim_.resize(sets);
+  // pages before the tables are first touched.
+  sets_.reserve(sets);
+  advise_huge_pages(sets_.data(), sets_.capacity() * sizeof(Set));
+  answers_.reserve(static_cast<std::size_t>(sets) * kWays);
+  advise_huge_pages(answers_.data(), answers_.capacity() * sizeof(Answer));
+  sets_.resize(sets);
+  answers_.resize(static_cast<std::size_t>(sets) * kWays);
   set_mask_ = sets - 1;
 }
 
@@ -83,16 +89,33 @@ GeoCacheStats GeoCache::stats() const {
 void GeoCache::pick_up_generation() {
   databases_ = resolver_.snapshot();
   generation_ = databases_->generation;
-  for (Entry& e : entries_) e.valid = false;  // answers (and as_org views) belong to the old files
+  // Answers (and their as_org views) belong to the old files.
+  for (Set& set : sets_) std::fill(std::begin(set.flags), std::end(set.flags), std::uint8_t{0});
 }
 
-std::uint32_t GeoCache::set_index(std::uint64_t high, std::uint64_t low, bool v4) const {
+GeoCache::Key GeoCache::key_of(const IpAddress& address) {
+  Key key;
+  key.high = load_be64(address.bytes().data());
+  key.low = load_be64(address.bytes().data() + 8);
+  key.v4 = address.is_v4() || is_v4_mapped(key.high, key.low);  // looked up as IPv4 either way
+  return key;
+}
+
+std::uint32_t GeoCache::set_index(const Key& key) const {
   std::uint64_t mask_high;
   std::uint64_t mask_low;
-  prefix_masks(v4 ? kV4BucketBits : kV6BucketBits, &mask_high, &mask_low);
+  prefix_masks(key.v4 ? kV4BucketBits : kV6BucketBits, &mask_high, &mask_low);
   // murmur3's 64-bit finaliser: every input bit reaches the low bits we keep.
-  const std::uint64_t h = mix64((high & mask_high) ^ ((low & mask_low) * 0x9e3779b97f4a7c15ull));
+  const std::uint64_t h = mix64((key.high & mask_high) ^ ((key.low & mask_low) * 0x9e3779b97f4a7c15ull));
   return static_cast<std::uint32_t>(h) & set_mask_;
+}
+
+void GeoCache::prefetch(const IpAddress& address) const {
+  if (sets_.empty() || !address.is_set()) return;
+  const std::uint32_t index = set_index(key_of(address));
+  __builtin_prefetch(&sets_[index]);
+  const Answer* answers = &answers_[static_cast<std::size_t>(index) * kWays];
+  for (std::uint32_t way = 0; way < kWays; ++way) __builtin_prefetch(&answers[way]);
 }
 
 void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
@@ -103,20 +126,27 @@ void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
   }
   if (resolver_.generation() != generation_ || !databases_) pick_up_generation();
 
-  const std::uint64_t high = load_be64(address.bytes().data());
-  const std::uint64_t low = load_be64(address.bytes().data() + 8);
-  const bool v4 = address.is_v4() || is_v4_mapped(high, low);  // looked up as IPv4 either way
+  const Key key = key_of(address);
+  // The tag word: IPv4 lives in the low word (::ffff:a.b.c.d), the rest of
+  // IPv6 networks up to /64 in the high word.
+  const std::uint64_t word = key.v4 ? key.low : key.high;
+  const std::uint8_t family = key.v4 ? kV4 : 0;
 
-  Entry* set = nullptr;
-  if (!entries_.empty()) {
-    set = &entries_[static_cast<std::size_t>(set_index(high, low, v4)) * kWays];
+  Set* set = nullptr;
+  Answer* answers = nullptr;
+  if (!sets_.empty()) {
+    const std::uint32_t index = set_index(key);
+    set = &sets_[index];
+    answers = &answers_[static_cast<std::size_t>(index) * kWays];
     for (std::uint32_t way = 0; way < kWays; ++way) {
-      const Entry& e = set[way];
-      if (e.valid && e.v4 == v4 && ((high ^ e.high) & e.mask_high) == 0 && ((low ^ e.low) & e.mask_low) == 0) {
-        geo = e.info;
-        bump(hits_);
-        return;
-      }
+      const std::uint8_t flags = set->flags[way];
+      if ((flags & (kValid | kV4)) != (kValid | family)) continue;
+      if (((word ^ set->key[way]) & leading_bits_mask(set->key_bits[way])) != 0) continue;
+      const Answer& answer = answers[way];
+      if ((flags & kLongV6) != 0 && ((key.low ^ answer.low) & answer.low_mask) != 0) continue;
+      geo = answer.info;
+      bump(hits_);
+      return;
     }
   }
 
@@ -129,16 +159,23 @@ void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
   if (set == nullptr) return;
 
   std::uint32_t way = 0;
-  while (way < kWays && set[way].valid) ++way;
-  const std::size_t set_number = static_cast<std::size_t>(set - entries_.data()) / kWays;
-  if (way == kWays) way = next_victim_[set_number]++ % kWays;
-  Entry& e = set[way];
-  prefix_masks(v4 ? 96 + outcome.prefix_length : outcome.prefix_length, &e.mask_high, &e.mask_low);
-  e.high = high & e.mask_high;
-  e.low = low & e.mask_low;
-  e.v4 = v4;
-  e.info = geo;
-  e.valid = true;
+  while (way < kWays && (set->flags[way] & kValid) != 0) ++way;
+  if (way == kWays) way = set->next_victim++ % kWays;
+  // Prefix bits of the tag word: IPv4's /p covers the low word's 32 bits of
+  // ::ffff: plus p; IPv6 past /64 keeps its remaining bits in the answer.
+  const int prefix = outcome.prefix_length;
+  const int key_bits = key.v4 ? 32 + std::clamp(prefix, 0, 32) : std::clamp(prefix, 0, 64);
+  Answer& answer = answers[way];
+  std::uint8_t flags = kValid | family;
+  if (!key.v4 && prefix > 64) {
+    flags |= kLongV6;
+    answer.low_mask = leading_bits_mask(std::min(prefix, 128) - 64);
+    answer.low = key.low & answer.low_mask;
+  }
+  set->key_bits[way] = static_cast<std::uint8_t>(key_bits);
+  set->key[way] = word & leading_bits_mask(key_bits);
+  set->flags[way] = flags;
+  answer.info = geo;
 }
 
 }  // namespace ipattrib::agent

@@ -41,25 +41,48 @@ class GeoCache {
   // they know nothing). geo.as_org stays valid until the next enrich().
   void enrich(const IpAddress& address, GeoInfo& geo);
 
+  // A hint that enrich(address) follows soon: starts loading the lines a
+  // lookup of address reads (its set's tags and answers), so the cache miss
+  // overlaps the caller's work in between. Changes nothing.
+  void prefetch(const IpAddress& address) const;
+
   // Safe to call from another thread (the stats reporter).
   GeoCacheStats stats() const;
-  std::uint32_t capacity() const { return static_cast<std::uint32_t>(entries_.size()); }
+  std::uint32_t capacity() const { return static_cast<std::uint32_t>(answers_.size()); }
   // The database generation the cache answers from (0 before the first lookup).
   std::uint64_t generation() const { return generation_; }
 
  private:
-  struct Entry {
-    std::uint64_t high = 0;  // address bits, host order, masked to the network
-    std::uint64_t low = 0;
-    std::uint64_t mask_high = 0;
-    std::uint64_t mask_low = 0;
-    bool valid = false;
-    bool v4 = false;
+  // A set is one cache line of tags: per way the network's leading 64 bits
+  // (IPv4: the v4-mapped low word, IPv6: the high word) masked to its prefix,
+  // the prefix length within that word, and flags. The answers live apart,
+  // one line per way, beside the rest of a longer IPv6 prefix, so a lookup
+  // reads one tag line and, on a hit, one answer line (it read up to six
+  // lines of 96-byte entries before).
+  struct alignas(64) Set {
+    std::uint64_t key[kWays] = {};
+    std::uint8_t key_bits[kWays] = {};  // prefix bits within key (0..64)
+    std::uint8_t flags[kWays] = {};     // kValid | kV4 | kLongV6
+    std::uint8_t next_victim = 0;       // round robin
+  };
+  struct alignas(64) Answer {
+    std::uint64_t low = 0;  // IPv6 prefixes longer than 64: the low word, masked
+    std::uint64_t low_mask = 0;
     GeoInfo info;
   };
+  static constexpr std::uint8_t kValid = 1;
+  static constexpr std::uint8_t kV4 = 2;
+  static constexpr std::uint8_t kLongV6 = 4;
+
+  struct Key {
+    std::uint64_t high = 0;  // address bits, host order
+    std::uint64_t low = 0;
+    bool v4 = false;
+  };
+  static Key key_of(const IpAddress& address);
+  std::uint32_t set_index(const Key& key) const;
 
   void pick_up_generation();
-  std::uint32_t set_index(std::uint64_t high, std::uint64_t low, bool v4) const;
   static void bump(std::atomic<std::uint64_t>& counter) {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
@@ -67,8 +90,8 @@ class GeoCache {
   const GeoResolver& resolver_;
   std::shared_ptr<const GeoDatabaseSet> databases_;  // keeps mapped files (and as_org views) alive
   std::uint64_t generation_ = 0;
-  std::vector<Entry> entries_;             // sets of kWays consecutive entries
-  std::vector<std::uint8_t> next_victim_;  // per set, round robin
+  std::vector<Set> sets_;
+  std::vector<Answer> answers_;  // kWays per set, in set order
   std::uint32_t set_mask_ = 0;
   // Written only by the owning thread; atomics so stats() may read them.
   std::atomic<std::uint64_t> hits_{0};

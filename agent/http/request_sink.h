@@ -20,6 +20,11 @@ class RequestSink {
  public:
   virtual ~RequestSink() = default;
   virtual void on_request(const RequestContext& context, const RequestHead& head) = 0;
+  // A hint before a head on this connection is parsed (context.ts_us is the
+  // segment's time): on_request for it may follow. Lets the sink start
+  // fetching what it will need (the geo cache's lines for the client) while
+  // the head is parsed. Changes nothing.
+  virtual void upcoming_request(const RequestContext& context) { (void)context; }
 };
 
 }  // namespace ipattrib::agent

@@ -168,6 +168,7 @@ std::size_t RequestStreamParser::step_whole_head(const Step& in, RequestStreamSt
                                                  std::span<const std::uint8_t> rest) {
   using Kind = RequestHeadParser::PrefixResult::Kind;
   const std::size_t limit = config_.max_head_bytes;
+  sink_.upcoming_request(RequestContext{in.ts_us, &in.endpoints, state.proxy.present ? &state.proxy : nullptr});
   RequestHead head;
   const RequestHeadParser::PrefixResult parsed = head_parser_.parse_prefix(http_syntax::as_text(rest), limit, head);
   switch (parsed.kind) {

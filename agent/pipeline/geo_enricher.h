@@ -17,6 +17,7 @@ class GeoEnricher final : public AccessEventSink {
     cache_.enrich(enriched.client_ip, enriched.geo);
     out_.on_access(enriched);
   }
+  void upcoming_client(const IpAddress& client_ip) override { cache_.prefetch(client_ip); }
   void report(StatsSink& sink) const { cache_.stats().report(sink); }
 
  private:

@@ -26,7 +26,9 @@ class RecordingSink : public AccessEventSink {
     events.push_back({e, std::string(e.method), std::string(e.host), std::string(e.target), std::string(e.account),
                       std::string(e.principal)});
   }
+  void upcoming_client(const IpAddress& client_ip) override { upcoming.push_back(client_ip); }
   std::vector<RecordedEvent> events;
+  std::vector<IpAddress> upcoming;  // upcoming_client hints, in order
 };
 
 class CounterMap : public StatsSink {
@@ -69,6 +71,33 @@ class AttributorTest : public ::testing::Test {
   FlowEndpoints endpoints_;
   RecordingSink sink_;
 };
+
+// The geo stage is told each client as early as it is known: an untrusted
+// peer before the head is parsed, a client from a forwarding header once the
+// head is resolved; a trusted peer is not announced (the header decides).
+TEST_F(AttributorTest, AnnouncesTheClientAsSoonAsItIsKnown) {
+  Attributor attributor(config_, sink_);
+  RequestContext context;
+  context.endpoints = &endpoints_;
+  attributor.upcoming_request(context);  // 10.0.0.1: a trusted proxy
+  EXPECT_TRUE(sink_.upcoming.empty());
+  RequestFixture forwarded("GET", "/");
+  forwarded.header("X-Forwarded-For", "203.0.113.9");
+  deliver(attributor, forwarded);
+  ASSERT_EQ(sink_.upcoming.size(), 1u);
+  EXPECT_EQ(sink_.upcoming[0], ip("203.0.113.9"));
+
+  endpoints_.client_ip = ip("::ffff:198.51.100.7");  // untrusted, v4-mapped
+  attributor.upcoming_request(context);
+  ASSERT_EQ(sink_.upcoming.size(), 2u);
+  EXPECT_EQ(sink_.upcoming[1], ip("198.51.100.7"));
+  RequestFixture direct("GET", "/");
+  const RecordedEvent& e = deliver(attributor, direct);
+  EXPECT_EQ(e.event.client_ip, sink_.upcoming[1]);
+  EXPECT_EQ(sink_.upcoming.size(), 2u);  // already announced before the head
+  attributor.upcoming_request(RequestContext{});  // no endpoints: nothing to announce
+  EXPECT_EQ(sink_.upcoming.size(), 2u);
+}
 
 TEST_F(AttributorTest, BuildsTheFullEvent) {
   Attributor attributor(config_, sink_);

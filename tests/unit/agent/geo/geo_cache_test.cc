@@ -34,6 +34,8 @@ class GeoCacheTest : public ::testing::Test {
     }
     for (int h = 0; h < 100; ++h) country.add("198.51.100." + std::to_string(h) + "/32", geo_test::city_record("FR"));
     country.add("2001:db8::/32", geo_test::city_record("DE"));
+    // An IPv6 network longer than /64: the cache must compare the low word too.
+    country.add("2001:db9::8000:0:0:0/65", geo_test::city_record("NL"));
     ASSERT_TRUE(country.write(dir_.file("country.mmdb"), "GeoIP2-City", 1700000000).is_ok());
     MmdbWriter asn;
     asn.add("81.2.0.0/16",
@@ -150,6 +152,33 @@ TEST_F(GeoCacheTest, FamiliesAndUnsetAddresses) {
   EXPECT_EQ(sink.values.at("geo.cache_misses"), cache.stats().misses);
   EXPECT_EQ(sink.values.at("geo.lookups_failed"), 0u);
   EXPECT_EQ(sink.values.at("geo.unset_address"), 1u);
+}
+
+TEST_F(GeoCacheTest, Ipv6NetworkLongerThan64BitsMatchesOnItsLowBitsToo) {
+  GeoCache cache(*resolver_, 1024);
+  EXPECT_EQ(enrich(cache, "2001:db9::8000:0:0:1").country.view(), "NL");
+  // Same /64, other half of it: outside the /65, so not answered from it.
+  EXPECT_FALSE(enrich(cache, "2001:db9::1").country.known());
+  EXPECT_EQ(cache.stats().hits, 0u);
+  EXPECT_EQ(enrich(cache, "2001:db9::ffff:0:0:2").country.view(), "NL");
+  EXPECT_FALSE(enrich(cache, "2001:db9::2").country.known());
+  EXPECT_EQ(cache.stats().hits, 2u);
+  EXPECT_EQ(cache.stats().misses, 2u);
+}
+
+TEST_F(GeoCacheTest, PrefetchChangesNothing) {
+  GeoCache cache(*resolver_, 1024);
+  cache.prefetch(ip("81.2.69.1"));
+  cache.prefetch(IpAddress());
+  EXPECT_EQ(cache.stats().hits + cache.stats().misses + cache.stats().unset_address, 0u);
+  EXPECT_EQ(enrich(cache, "81.2.69.1").country.view(), "GB");
+  cache.prefetch(ip("81.2.69.2"));
+  EXPECT_EQ(enrich(cache, "81.2.69.2").country.view(), "GB");
+  EXPECT_EQ(cache.stats().misses, 1u);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  GeoCache disabled(*resolver_, 0);
+  disabled.prefetch(ip("81.2.69.1"));  // no table: nothing to fetch
+  EXPECT_EQ(enrich(disabled, "81.2.69.1").country.view(), "GB");
 }
 
 TEST_F(GeoCacheTest, NewGenerationDropsTheCache) {
