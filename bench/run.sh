@@ -85,6 +85,9 @@ with_workers 2 "$work/workers2.toml"
 with_dpdk 1 "$work/dpdk1.toml"
 with_dpdk 2 "$work/dpdk2.toml"
 supported() { "$agent" --config "$1" --check-config > /dev/null 2>&1; }
+# The agent reads classic pcap itself (chunked, zero copy); this one makes
+# libpcap read the file, to show what the reader is worth.
+{ cat "$work/gen.toml"; printf '\n[capture]\nfile_reader = "libpcap"\n'; } > "$work/libpcap-reader.toml"
 
 # --- timing ---------------------------------------------------------------
 # run NAME CMD...: RUNS timed runs; "seconds rss_kb" per run in NAME.runs, the
@@ -129,6 +132,12 @@ none() { echo "-"; }
 
 measure bare "$packets" - none "$bare" "$work/gen.pcap"
 measure agent "$packets" "$truth" agent_requests "$agent" --config "$work/gen.toml" --geo-db "$work/geo.mmdb" --read "$work/gen.pcap"
+if supported "$work/libpcap-reader.toml"; then
+  measure agent_libpcap "$packets" "$truth" agent_requests \
+    "$agent" --config "$work/libpcap-reader.toml" --geo-db "$work/geo.mmdb" --read "$work/gen.pcap"
+else
+  note[agent_libpcap]="n/a (agent without file_reader)"
+fi
 if supported "$work/workers2.toml"; then
   measure agent_w2 "$packets" "$truth" agent_requests \
     "$agent" --config "$work/workers2.toml" --geo-db "$work/geo.mmdb" --read "$work/gen.pcap"
@@ -187,6 +196,7 @@ row() {  # KEY LABEL
 }
 row bare "pcap_next_ex loop (read ceiling)"
 row agent "ipattrib-agent pcap, 1 worker"
+row agent_libpcap "ipattrib-agent pcap via libpcap, 1 worker"
 row agent_w2 "ipattrib-agent pcap, 2 workers"
 row dpdk_w1 "ipattrib-agent dpdk net_pcap, 1 worker"
 row dpdk_w2 "ipattrib-agent dpdk net_pcap, 2 workers"
