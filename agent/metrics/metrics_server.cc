@@ -159,13 +159,20 @@ void MetricsServer::start() {
   sigemptyset(&blocked);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&blocked, s);
   pthread_sigmask(SIG_BLOCK, &blocked, &previous);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_returned_.store(true);
+  });
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 void MetricsServer::stop() {
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  // httplib's stop() does nothing until its loop has started: a stop right
+  // after start() (a capture that fails at once) waits for it.
+  while (!server_->is_running() && !listen_returned_.load()) std::this_thread::yield();
+  server_->stop();
+  thread_.join();
 }
 
 }  // namespace ipattrib::agent

@@ -11,6 +11,7 @@
 // never touch the capture or the workers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,7 @@ class MetricsServer {
   const MetricsSnapshot& snapshot_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
 };
 
 }  // namespace ipattrib::agent

@@ -145,6 +145,21 @@ TEST(MetricsServerTest, BindFailuresNameTheAddressAndTheReason) {
   }
 }
 
+// The agent may stop right after starting (a capture that fails at once):
+// stop() must not miss a server whose loop has not started yet.
+TEST(MetricsServerTest, StopRightAfterStartReturns) {
+  MetricsSnapshot snapshot(identity());
+  for (int i = 0; i < 50; ++i) {
+    MetricsServer server(snapshot);
+    ASSERT_TRUE(server.bind("127.0.0.1:" + std::to_string(free_port())));
+    server.start();
+    server.stop();
+  }
+  MetricsServer never_started(snapshot);
+  ASSERT_TRUE(never_started.bind("127.0.0.1:" + std::to_string(free_port())));
+  never_started.stop();  // bound, not served: nothing to wait for
+}
+
 // Clients that connect and send nothing occupy the request threads until
 // the read timeout; the snapshot is published meanwhile, and a scrape made
 // behind them is answered once they time out.
