@@ -195,7 +195,8 @@ void FlowTable::close(std::uint32_t index, CloseMode mode) {
 void FlowTable::touch(std::uint32_t index, std::int64_t ts_us) {
   FlowEntry& flow = entry(index);
   flow.last_seen_us = ts_us;
-  if (static_cast<std::uint64_t>(ts_us - flow.listed_us) < recency_tick_us_) return;
+  // Unsigned: time going backwards (a huge difference) also moves the flow.
+  if (static_cast<std::uint64_t>(ts_us) - static_cast<std::uint64_t>(flow.listed_us) < recency_tick_us_) return;
   if (newest_ == index) {
     flow.listed_us = ts_us;
     return;
