@@ -184,11 +184,40 @@ DecodeResult decode_after_link_header(Layer layer, std::size_t header_length, st
   return decode_ethertype(type, layer, out);
 }
 
+// Ethernet, IPv4 without options, TCP: nearly every frame a gateway sees.
+// Decoded here in one straight run over fixed offsets; false sends the frame
+// through the general steps below, which give these frames the same view.
+bool decode_ethernet_ipv4_tcp(const RawFrame& frame, PacketView& out) {
+  const std::uint8_t* p = frame.data.data();
+  const std::size_t size = frame.data.size();
+  if (size < kEthernetHeader + kIpv4MinHeader + kTcpMinHeader) return false;
+  if (load_be16(p + 12) != kEthertypeIpv4) return false;
+  const std::uint8_t* ip = p + kEthernetHeader;
+  // Version 4, 20-byte header, TCP, not a fragment.
+  if (ip[0] != 0x45 || ip[9] != kIpProtoTcp || (load_be16(ip + 6) & 0x3fff) != 0) return false;
+  const std::size_t total_length = load_be16(ip + 2);
+  if (total_length < kIpv4MinHeader + kTcpMinHeader || total_length > size - kEthernetHeader) return false;
+  const std::uint8_t* tcp = ip + kIpv4MinHeader;
+  const std::size_t segment_length = total_length - kIpv4MinHeader;
+  const std::size_t tcp_header = static_cast<std::size_t>(tcp[12] >> 4) * 4;
+  if (tcp_header < kTcpMinHeader || tcp_header > segment_length) return false;
+  out.src = IpAddress::from_v4_bytes(ip + 12);
+  out.dst = IpAddress::from_v4_bytes(ip + 16);
+  out.src_port = load_be16(tcp);
+  out.dst_port = load_be16(tcp + 2);
+  out.seq = load_be32(tcp + 4);
+  out.ack = load_be32(tcp + 8);
+  out.tcp_flags = tcp[13];
+  out.payload = Bytes(tcp + tcp_header, segment_length - tcp_header);
+  return true;
+}
+
 }  // namespace
 
 DecodeResult decode_tcp_segment(LinkType link_type, const RawFrame& frame, PacketView& out) {
-  Layer layer{frame.data, frame.wire_length > frame.data.size()};
   out.ts_us = frame.ts_us;
+  if (link_type == LinkType::kEthernet && decode_ethernet_ipv4_tcp(frame, out)) return DecodeResult::kTcpSegment;
+  Layer layer{frame.data, frame.wire_length > frame.data.size()};
   switch (link_type) {
     case LinkType::kEthernet: return decode_after_link_header(layer, kEthernetHeader, 12, out);
     case LinkType::kLinuxSll: return decode_after_link_header(layer, kSllHeader, 14, out);

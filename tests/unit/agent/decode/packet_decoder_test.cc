@@ -276,6 +276,56 @@ TEST(PacketDecoderTest, ZeroIpLengthFromSegmentationOffloadUsesCapturedBytes) {
   EXPECT_EQ(text(v.payload), "big segment");
 }
 
+// Ethernet + IPv4 + TCP takes a fast path; the same IP bytes read as
+// LINKTYPE_IPV4 take the general steps. Both must agree on every frame:
+// each IP total length, TCP data offset, first byte, fragment bits and cut.
+TEST(PacketDecoderTest, EthernetIpv4FastPathAgreesWithTheGeneralSteps) {
+  const Frame base = ethernet_ipv4_tcp("GET / HTTP/1.1\r\n\r\n");
+  int compared = 0;
+  int segments = 0;
+  for (std::size_t total = 0; total <= base.size() - 14 + 4; ++total) {
+    for (const int offset : {0, 3, 4, 5, 6, 9, 15}) {
+      for (const std::uint8_t first : {std::uint8_t{0x45}, std::uint8_t{0x46}}) {
+        for (const std::uint8_t fragment : {std::uint8_t{0x00}, std::uint8_t{0x20}}) {
+          for (const std::size_t cut : {std::size_t{0}, std::size_t{3}}) {
+            Frame f = base;
+            f[14] = first;
+            f[16] = static_cast<std::uint8_t>(total >> 8);
+            f[17] = static_cast<std::uint8_t>(total);
+            f[20] = fragment;
+            f[14 + 20 + 12] = static_cast<std::uint8_t>(offset << 4);
+            f.resize(f.size() - cut);
+            const Frame ip(f.begin() + 14, f.end());
+            RawFrame ethernet = test::raw(f);
+            RawFrame raw_ip = test::raw(ip);
+            ethernet.wire_length = static_cast<std::uint32_t>(base.size());
+            raw_ip.wire_length = static_cast<std::uint32_t>(base.size() - 14);
+            PacketView fast;
+            PacketView general;
+            const DecodeResult a = decode_tcp_segment(LinkType::kEthernet, ethernet, fast);
+            const DecodeResult b = decode_tcp_segment(LinkType::kIpv4, raw_ip, general);
+            ASSERT_EQ(a, b) << "total " << total << " offset " << offset << " cut " << cut;
+            ++compared;
+            if (a != DecodeResult::kTcpSegment) continue;
+            ++segments;
+            EXPECT_EQ(fast.src, general.src);
+            EXPECT_EQ(fast.dst, general.dst);
+            EXPECT_EQ(fast.src_port, general.src_port);
+            EXPECT_EQ(fast.dst_port, general.dst_port);
+            EXPECT_EQ(fast.seq, general.seq);
+            EXPECT_EQ(fast.ack, general.ack);
+            EXPECT_EQ(fast.tcp_flags, general.tcp_flags);
+            EXPECT_EQ(fast.payload.data() - f.data(), general.payload.data() - ip.data() + 14);
+            EXPECT_EQ(fast.payload.size(), general.payload.size());
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000);
+  EXPECT_GT(segments, 10);
+}
+
 TEST(PacketDecoderTest, Ipv6ExtensionHeaderChain) {
   Frame rest;
   test::ipv6_options_header(rest, 43);     // hop-by-hop -> routing
