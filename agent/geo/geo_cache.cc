@@ -143,7 +143,7 @@ void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
       if ((flags & (kValid | kV4)) != (kValid | family)) continue;
       if (((word ^ set->key[way]) & leading_bits_mask(set->key_bits[way])) != 0) continue;
       const Answer& answer = answers[way];
-      if ((flags & kLongV6) != 0 && ((key.low ^ answer.low) & answer.low_mask) != 0) continue;
+      if ((flags & kLongV6) != 0 && ((key.low ^ answer.low) & leading_bits_mask(set->low_bits[way])) != 0) continue;
       geo = answer.info;
       bump(hits_);
       return;
@@ -169,8 +169,8 @@ void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
   std::uint8_t flags = kValid | family;
   if (!key.v4 && prefix > 64) {
     flags |= kLongV6;
-    answer.low_mask = leading_bits_mask(std::min(prefix, 128) - 64);
-    answer.low = key.low & answer.low_mask;
+    set->low_bits[way] = static_cast<std::uint8_t>(std::min(prefix, 128) - 64);
+    answer.low = key.low & leading_bits_mask(set->low_bits[way]);
   }
   set->key_bits[way] = static_cast<std::uint8_t>(key_bits);
   set->key[way] = word & leading_bits_mask(key_bits);

@@ -63,13 +63,14 @@ class GeoCache {
     std::uint64_t key[kWays] = {};
     std::uint8_t key_bits[kWays] = {};  // prefix bits within key (0..64)
     std::uint8_t flags[kWays] = {};     // kValid | kV4 | kLongV6
+    std::uint8_t low_bits[kWays] = {};  // kLongV6: prefix bits within the low word
     std::uint8_t next_victim = 0;       // round robin
   };
   struct alignas(64) Answer {
     std::uint64_t low = 0;  // IPv6 prefixes longer than 64: the low word, masked
-    std::uint64_t low_mask = 0;
     GeoInfo info;
   };
+  static_assert(sizeof(Set) == 64 && sizeof(Answer) == 64, "a set's tags and each answer: one cache line");
   static constexpr std::uint8_t kValid = 1;
   static constexpr std::uint8_t kV4 = 2;
   static constexpr std::uint8_t kLongV6 = 4;
