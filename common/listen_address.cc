@@ -1,5 +1,7 @@
 #include "ipattrib/listen_address.h"
 
+#include <sys/socket.h>
+
 #include <charconv>
 
 namespace ipattrib {
@@ -22,6 +24,11 @@ bool split_listen_address(const std::string& listen, std::string& host, int& por
   host = std::move(h);
   port = p;
   return true;
+}
+
+void exclusive_listen_socket_options(int fd) {
+  int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
 }  // namespace ipattrib

@@ -77,14 +77,6 @@ class BoundedThreadPool final : public httplib::TaskQueue {
   std::vector<std::thread> threads_;
 };
 
-// SO_REUSEADDR (a restart does not wait out TIME_WAIT) but, unlike httplib's
-// default, not SO_REUSEPORT: a second agent on the same address must fail
-// to start rather than silently share the scrapes.
-void listen_socket_options(socket_t sock) {
-  int yes = 1;
-  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-}
-
 // httplib reports only that the bind failed; the same bind again says why.
 std::string bind_failure_reason(const std::string& host, int port) {
   addrinfo hints{};
@@ -103,7 +95,7 @@ std::string bind_failure_reason(const std::string& host, int port) {
       reason = std::strerror(errno);
       continue;
     }
-    listen_socket_options(fd);
+    exclusive_listen_socket_options(fd);
     const bool ok = ::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1) == 0;
     reason = ok ? "bind failed, then succeeded on retry" : std::strerror(errno);
     ::close(fd);
@@ -118,7 +110,9 @@ std::string bind_failure_reason(const std::string& host, int port) {
 MetricsServer::MetricsServer(const MetricsSnapshot& snapshot, int timeout_s)
     : snapshot_(snapshot), server_(std::make_unique<httplib::Server>()) {
   httplib::Server& server = *server_;
-  server.set_socket_options(listen_socket_options);
+  // A second agent on the same address must fail to start rather than
+  // silently share the scrapes.
+  server.set_socket_options(exclusive_listen_socket_options);
   server.new_task_queue = [] { return new BoundedThreadPool(kThreads); };
   server.set_read_timeout(timeout_s, 0);
   server.set_write_timeout(timeout_s, 0);

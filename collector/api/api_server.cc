@@ -1,6 +1,7 @@
 #include "collector/api/api_server.h"
 
 #include "collector/api/request_body.h"
+#include "ipattrib/listen_address.h"
 
 namespace ipattrib::collector {
 
@@ -12,6 +13,8 @@ Status make_api_server(const ApiConfig& config, std::unique_ptr<httplib::Server>
     // Without it a keep-alive client waits out Nagle and delayed ACK: every
     // answer took ~43 ms instead of ~0.1 ms in bench/api_query_bench.
     server->set_tcp_nodelay(true);
+    // A second collector on the same [api] listen must fail to start.
+    server->set_socket_options(exclusive_listen_socket_options);
     return Status::ok();
   }
   auto tls = std::make_unique<httplib::SSLServer>(config.tls_cert.c_str(), config.tls_key.c_str());
@@ -20,6 +23,7 @@ Status make_api_server(const ApiConfig& config, std::unique_ptr<httplib::Server>
   }
   tls->set_payload_max_length(kMaxRequestBodyBytes);
   tls->set_tcp_nodelay(true);
+  tls->set_socket_options(exclusive_listen_socket_options);
   server = std::move(tls);
   return Status::ok();
 }

@@ -1,10 +1,12 @@
 // The API's small parts: cursor tokens, bearer token checks, [api] config,
-// request path splitting.
+// request path splitting, the listening socket.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "collector/api/access_cursor_token.h"
 #include "collector/api/api_config.h"
 #include "collector/api/bearer_token_verifier.h"
+#include "collector/api/api_server.h"
 #include "collector/api/request_path.h"
 
 namespace ipattrib::collector {
@@ -104,6 +106,19 @@ TEST(ApiConfigTest, RejectsBadValuesWithLines) {
   EXPECT_NE(text.find("max_page"), std::string::npos) << text;
   EXPECT_NE(text.find("lsten"), std::string::npos) << text;
   EXPECT_EQ(text.find("my-plain-token"), std::string::npos) << "a mistaken token must not be echoed";
+}
+
+// httplib sets SO_REUSEPORT by default, under which a second collector on
+// the same [api] listen would start and take half the connections.
+TEST(ApiServerTest, ASecondServerOnTheSameAddressCannotBind) {
+  ApiConfig config;
+  std::unique_ptr<httplib::Server> first;
+  std::unique_ptr<httplib::Server> second;
+  ASSERT_TRUE(make_api_server(config, first));
+  ASSERT_TRUE(make_api_server(config, second));
+  const int port = first->bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  EXPECT_FALSE(second->bind_to_port("127.0.0.1", port));
 }
 
 TEST(RequestPathTest, SplitsRawThenDecodes) {
