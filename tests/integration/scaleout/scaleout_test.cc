@@ -273,13 +273,15 @@ TEST_F(ScaleoutTest, TwoCollectorsOnePostgresThreeAgentsAndAKillNineLoseAndDoubl
   for (int i = 1; i <= kAgents; ++i) {
     agents.emplace_back([&, i] { exits[i - 1] = run(agent_command(i), &logs[i - 1]); });
   }
-  // Kill A once it has committed part of the streams it receives (~2/3 of
-  // some 1000 batches would go to it).
-  const bool a_has_work = eventually([&] { return a_.metric("ipattrib_ingest_batches_total") >= 100; });
+  // Kill A once it has committed part of the streams it receives. Each agent
+  // cuts ~34 batches (one per 10 ms window of its ~0.3 s of packet time;
+  // more only when a timer tick happens to close a window early, which
+  // depends on how many frames a read returns), so ~68 would go to A.
+  const bool a_has_work = eventually([&] { return a_.metric("ipattrib_ingest_batches_total") >= 15; });
   const std::int64_t a_batches = a_.metric("ipattrib_ingest_batches_total");
   a_.process.stop(SIGKILL);
   for (std::thread& t : agents) t.join();
-  EXPECT_TRUE(a_has_work) << "collector A never committed 100 batches: "
+  EXPECT_TRUE(a_has_work) << "collector A never committed 15 batches: "
                           << read_file(dir_ / a_.name / "collector.log");
   for (int i = 0; i < kAgents; ++i) EXPECT_EQ(exits[static_cast<std::size_t>(i)], 0) << logs[static_cast<std::size_t>(i)];
   // Proof the kill landed mid-stream: the agents preferring A lost their
