@@ -139,7 +139,7 @@ int AgentRun::serve_workers(std::int64_t& last_stats_us) {
 
 void AgentRun::process(std::span<const RawFrame> frames) {
   if (pipeline_ != nullptr) {
-    for (const RawFrame& frame : frames) pipeline_->process(link_type_, frame);
+    pipeline_->process_burst(link_type_, frames);
     return;
   }
   pool_->dispatch(frames);

@@ -2,11 +2,12 @@
 // packet. Every malloc/calloc/realloc/aligned allocation in the process goes
 // through the counting definitions below (and so does operator new, which is
 // replaced to allocate through them); counting is switched on only around
-// PacketPipeline::process. The capture is replayed twice through one
-// pipeline — a warm-up pass that fills the flow table's slabs, the chunk pool
-// and the geo cache, then a steady-state pass with every timestamp moved past
-// the first pass's idle timeout — and the allocations of each pass are
-// printed per packet and per request.
+// PacketPipeline::process_burst, called as the agent calls it: with each
+// burst of [pipeline] burst frames the mapped pcap reader reads. The capture
+// is replayed twice through one pipeline — a warm-up pass that fills the
+// flow table's slabs, the chunk pool and the geo cache, then a steady-state
+// pass with every timestamp moved past the first pass's idle timeout — and
+// the allocations of each pass are printed per packet and per request.
 //
 //   packet_path_alloc --config gen.toml [--geo-db F] [--trace N] CAPTURE
 //
@@ -14,18 +15,18 @@
 // (link with -rdynamic, which CMake does, for symbol names; addr2line for
 // the rest). Not built with IPATTRIB_SANITIZE: ASan owns malloc there.
 #include <execinfo.h>
-#include <pcap/pcap.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
-#include "agent/capture/pcap_link_type.h"
+#include "agent/capture/mapped_pcap_file_source.h"
 #include "agent/config/agent_config.h"
 #include "agent/geo/geo_resolver.h"
 #include "agent/pipeline/packet_pipeline.h"
@@ -133,43 +134,43 @@ struct PassResult {
   std::int64_t last_ts_us = 0;
 };
 
-// Replays `path` through `pipeline`, counting allocations inside process().
-bool replay(const std::string& path, std::int64_t ts_shift_us, PacketPipeline& pipeline, CountingSink& sink,
-            PassResult& result) {
-  char error[PCAP_ERRBUF_SIZE];
-  pcap_t* pcap = pcap_open_offline(path.c_str(), error);
-  if (pcap == nullptr) {
-    std::fprintf(stderr, "packet_path_alloc: %s\n", error);
+// Replays `path` through `pipeline` in bursts, counting allocations inside
+// process_burst().
+bool replay(const std::string& path, std::int64_t ts_shift_us, std::size_t burst_size, PacketPipeline& pipeline,
+            CountingSink& sink, PassResult& result) {
+  std::string why_not;
+  std::unique_ptr<PacketSource> source = open_mapped_pcap_file(path, "", why_not);
+  if (source == nullptr) {
+    std::fprintf(stderr, "packet_path_alloc: %s: %s\n", path.c_str(), why_not.c_str());
     return false;
   }
-  const auto link_type = link_type_from_dlt(pcap_datalink(pcap));
-  if (!link_type) {
-    std::fprintf(stderr, "packet_path_alloc: unsupported link type %d\n", pcap_datalink(pcap));
-    pcap_close(pcap);
-    return false;
-  }
+  const LinkType link_type = source->link_type();
+  std::vector<RawFrame> burst(burst_size);
   const std::uint64_t events_before = sink.events;
   const auto start = std::chrono::steady_clock::now();
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  while (pcap_next_ex(pcap, &header, &data) == 1) {
-    RawFrame frame;
-    frame.ts_us = std::int64_t{header->ts.tv_sec} * 1000000 + header->ts.tv_usec + ts_shift_us;
-    frame.data = std::span<const std::uint8_t>(data, header->caplen);
-    frame.wire_length = header->len;
-    if (result.packets == 0) result.first_ts_us = frame.ts_us;
-    result.last_ts_us = frame.ts_us;
-    ++result.packets;
+  for (;;) {
+    ReadStatus status = ReadStatus::kFrames;
+    const std::size_t n = source->read_burst(burst, status);
+    for (std::size_t i = 0; i < n; ++i) {
+      burst[i].ts_us += ts_shift_us;
+      if (result.packets == 0) result.first_ts_us = burst[i].ts_us;
+      result.last_ts_us = burst[i].ts_us;
+      ++result.packets;
+    }
     const AllocationCounts before = g_counts;
     g_counting = true;
-    pipeline.process(*link_type, frame);
+    pipeline.process_burst(link_type, {burst.data(), n});
     g_counting = false;
     result.allocations.calls += g_counts.calls - before.calls;
     result.allocations.bytes += g_counts.bytes - before.bytes;
+    if (status == ReadStatus::kError) {
+      std::fprintf(stderr, "packet_path_alloc: %s\n", source->error().c_str());
+      return false;
+    }
+    if (status == ReadStatus::kEnd) break;
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.events = sink.events - events_before;
-  pcap_close(pcap);
   return true;
 }
 
@@ -223,15 +224,16 @@ int run(int argc, char** argv) {
   }
   CountingSink sink;
   PacketPipeline pipeline(config, geo, sink);
+  const auto burst = static_cast<std::size_t>(config.pipeline.burst);
 
   PassResult warm;
-  if (!replay(capture, 0, pipeline, sink, warm)) return 1;
+  if (!replay(capture, 0, burst, pipeline, sink, warm)) return 1;
   // Past the idle timeout: the second pass's flows never meet the first's.
   const std::int64_t shift =
       warm.last_ts_us - warm.first_ts_us + std::int64_t{config.flow.idle_timeout_s + 1} * 1000000;
   g_traces_left = traces;
   PassResult steady;
-  if (!replay(capture, shift, pipeline, sink, steady)) return 1;
+  if (!replay(capture, shift, burst, pipeline, sink, steady)) return 1;
   g_traces_left = 0;
   g_counts = {};
   g_counting = true;

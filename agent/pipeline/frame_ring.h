@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 
 #include "agent/capture/packet_source.h"
 
@@ -42,6 +43,12 @@ class FrameRing {
   // call only. Returns how many frames it handed over.
   template <class Fn>
   std::size_t consume(std::size_t max_frames, Fn&& fn);
+  // Consumer: fills `frames` with up to frames.size() published frames, in
+  // push order, and calls fn(std::span<const RawFrame>) once with them (not
+  // at all when none is published); their bytes stay valid during that call
+  // only. Returns how many frames it handed over.
+  template <class Fn>
+  std::size_t consume_burst(std::span<RawFrame> frames, Fn&& fn);
 
   // Consumer side: nothing published is left to consume.
   bool drained() const { return read_ == head_.load(std::memory_order_acquire); }
@@ -96,6 +103,35 @@ std::size_t FrameRing::consume(std::size_t max_frames, Fn&& fn) {
     read_ += record_bytes(header.caplen);
     ++handed;
   }
+  tail_.store(read_, std::memory_order_release);
+  return handed;
+}
+
+template <class Fn>
+std::size_t FrameRing::consume_burst(std::span<RawFrame> frames, Fn&& fn) {
+  if (read_ == cached_head_) {
+    cached_head_ = head_.load(std::memory_order_acquire);
+    if (read_ == cached_head_) return 0;
+  }
+  std::size_t handed = 0;
+  // Nothing is released before fn has run: every frame's bytes stay put.
+  std::uint64_t read = read_;
+  while (read != cached_head_ && handed < frames.size()) {
+    const std::size_t pos = static_cast<std::size_t>(read & mask_);
+    Header header;
+    std::memcpy(&header, buffer_.get() + pos, kHeaderBytes);
+    if (header.caplen == kWrapMarker) {
+      read += capacity_ - pos;
+      continue;
+    }
+    RawFrame& frame = frames[handed++];
+    frame.ts_us = header.ts_us;
+    frame.wire_length = header.wire_length;
+    frame.data = {buffer_.get() + pos + kHeaderBytes, header.caplen};
+    read += record_bytes(header.caplen);
+  }
+  if (handed > 0) fn(std::span<const RawFrame>(frames.data(), handed));
+  read_ = read;
   tail_.store(read_, std::memory_order_release);
   return handed;
 }

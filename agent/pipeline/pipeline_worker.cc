@@ -127,12 +127,13 @@ void PipelineWorker::run() {
 }
 
 void PipelineWorker::run_on_ring() {
-  auto process = [this](const RawFrame& frame) { pipeline_.process(link_type_, frame); };
+  std::vector<RawFrame> frames(kFramesPerTurn);
+  auto process = [this](std::span<const RawFrame> burst) { pipeline_.process_burst(link_type_, burst); };
   std::uint32_t turns = 0;
   std::int64_t idle_sleep_us = 0;
   for (;;) {
     beat();
-    const std::size_t n = ring_.consume(kFramesPerTurn, process);
+    const std::size_t n = ring_.consume_burst(frames, process);
     if (n > 0) {
       frames_.value.store(frames_.value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
       idle_sleep_us = 0;
@@ -159,7 +160,7 @@ void PipelineWorker::run_on_source() {
     beat();
     ReadStatus status = ReadStatus::kFrames;
     const std::size_t n = source_->read_burst(burst, status);
-    for (std::size_t i = 0; i < n; ++i) pipeline_.process(link_type_, burst[i]);
+    pipeline_.process_burst(link_type_, {burst.data(), n});
     if (n > 0) frames_.value.store(frames_.value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     if (status == ReadStatus::kEnd || status == ReadStatus::kError) {
       if (status == ReadStatus::kError) source_error_ = source_->error().empty() ? "read failed" : source_->error();

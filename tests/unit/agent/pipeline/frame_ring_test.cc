@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -79,6 +80,36 @@ TEST(FrameRingTest, WrapsAroundWithFramesOfEverySize) {
   ring.consume(SIZE_MAX, [&](const RawFrame& f) { expect_frame(f, consumed, length_of(consumed)), ++consumed; });
   EXPECT_EQ(consumed, produced);
   EXPECT_GT(produced, 5000u);
+}
+
+// consume_burst: the same frames in the same order as consume(), across the
+// wrap, each burst whole in one call; the space is released only after it.
+TEST(FrameRingTest, ConsumeBurstHandsOverWholeBurstsAndReleasesAfterThem) {
+  FrameRing ring(8192);
+  std::uint64_t produced = 0, consumed = 0;
+  auto length_of = [](std::uint64_t n) { return static_cast<std::size_t>((n * 37) % 1500); };
+  std::vector<RawFrame> frames(5);
+  std::size_t calls = 0;
+  for (int round = 0; round < 2000; ++round) {
+    while (push(ring, produced, length_of(produced))) ++produced;
+    ring.publish();
+    const std::size_t n = ring.consume_burst(frames, [&](std::span<const RawFrame> burst) {
+      ++calls;
+      EXPECT_LE(burst.size(), frames.size());
+      // The ring is full: nothing of this burst is released yet.
+      EXPECT_FALSE(push(ring, produced, length_of(produced)));
+      for (const RawFrame& f : burst) expect_frame(f, consumed, length_of(consumed)), ++consumed;
+    });
+    EXPECT_GT(n, 0u);
+  }
+  while (ring.consume_burst(frames, [&](std::span<const RawFrame> burst) {
+    for (const RawFrame& f : burst) expect_frame(f, consumed, length_of(consumed)), ++consumed;
+  }) > 0) {
+  }
+  EXPECT_EQ(consumed, produced);
+  EXPECT_EQ(calls, 2000u);
+  EXPECT_GT(produced, 5000u);
+  EXPECT_EQ(ring.consume_burst(frames, [](std::span<const RawFrame>) { ADD_FAILURE() << "called when empty"; }), 0u);
 }
 
 TEST(FrameRingTest, OversizedFramesAreCutToHalfTheRing) {
