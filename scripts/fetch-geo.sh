@@ -42,7 +42,7 @@ tar -xzf "$TARBALL" -C "$WORK"
 # The package ships -ipv4, -ipv6 and a combined file; the combined one answers
 # both families.
 MMDB="$WORK/package/geo-whois-asn-country.mmdb"
-[ -f "$MMDB" ] || MMDB="$(find "$WORK/package" -name '*.mmdb' -print | sort | head -n 1)"
+[ -f "$MMDB" ] || MMDB="$(find "$WORK/package" -name '*.mmdb' -print | sort | sed -n 1p)"
 if [ -z "$MMDB" ]; then
   echo "fetch-geo: error: no .mmdb file in $(basename "$TARBALL")" >&2
   exit 1

@@ -96,7 +96,10 @@ truth=$(($(wc -l < "$WORK/truth.tsv") - 1))
 echo "agent found $events requests; the generator sent $truth"
 
 export IPATTRIB_URL="http://127.0.0.1:$API_PORT" IPATTRIB_TOKEN="$TOKEN"
-ACCOUNT=$(grep -o '"account":"[^"]*"' "$WORK/events.jsonl" | sort | uniq -c | sort -rn | head -n 1 | sed -E 's/.*"account":"([^"]*)"/\1/')
+# sed reads to the end (head would exit early and, under pipefail, sort's
+# SIGPIPE would end the script with status 141).
+ACCOUNT=$(grep -o '"account":"[^"]*"' "$WORK/events.jsonl" | sort | uniq -c | sort -rn |
+  sed -n -E '1s/.*"account":"([^"]*)"/\1/p')
 echo
 echo "== the ledger: ipattribctl account $ACCOUNT   (every IP the account was used from)"
 "$BIN/ipattribctl" account "$ACCOUNT"
