@@ -2,7 +2,9 @@
 // the target (reading) and its seed writer (writing) so the two cannot drift.
 //
 //   byte 0       selector: bits 0-2 the LinkType (enum order), bit 3 the
-//                roomy flow bounds instead of the tight ones
+//                roomy flow bounds instead of the tight ones, bit 4 frames
+//                handed over in bursts (PacketPipeline::process_burst) of
+//                2 * bits 5-7 + 1 frames instead of one by one
 //   then records [length: 2 bytes big-endian][meta: 1 byte][length bytes]
 //                meta bits 0-6: packet time advance in kTimeStepUs units
 //                before this frame; bit 7: the frame was cut by the snaplen
@@ -23,6 +25,9 @@ inline constexpr std::int64_t kTimeStepUs = 20000;  // 127 steps: ~2.5 s, beyond
 inline constexpr std::uint8_t kMaxTimeSteps = 0x7f;
 inline constexpr std::uint8_t kSnapCutFlag = 0x80;
 inline constexpr std::uint8_t kRoomyBoundsFlag = 0x08;
+inline constexpr std::uint8_t kBurstFlag = 0x10;
+// Frames per process_burst call in burst mode: 1, 3, ..., 15.
+inline constexpr std::size_t burst_feed(std::uint8_t selector) { return 2u * (selector >> 5) + 1u; }
 inline constexpr std::size_t kMaxRecordBytes = 0xffff;
 
 struct FrameRecord {

@@ -1,6 +1,7 @@
 // Fuzz target: the whole packet path — decode, flow table and reassembly,
 // PROXY + HTTP request-stream parsing, attribution, geo enrichment — through
-// one PacketPipeline per input. The input is a frame sequence (see
+// one PacketPipeline per input, frame by frame or (selector bit 4) in
+// bursts through process_burst and its flow-table prefetch. The input is a frame sequence (see
 // frame_sequence.h). The config trusts a proxy (so forwarding headers are
 // walked), chains header/path/query/jwt account rules, takes any port, has a
 // PROXY-protocol port and, unless the selector asks for roomy bounds, flow
@@ -13,6 +14,7 @@
 // fixed-offset parse (frame_flow_hash) disagrees with the decoder.
 #include <toml++/toml.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -86,6 +88,7 @@ AgentConfig make_config(bool roomy) {
   config.attribution = parse_attribution_config(*root["attribution"].as_table(), errors);
   require(errors.empty(), "the fuzz config parses");
   config.geo.cache_entries = 64;
+  config.pipeline.burst = 4;  // smaller than a burst feed: process_burst splits
   if (roomy) {
     config.flow.max_flows = 64;
     config.flow.idle_timeout_s = 30;
@@ -197,34 +200,56 @@ void check_counters(const PacketPipeline& pipeline, const FlowConfig& flow, std:
   require(!snapshot.wrapped, "no flow counter wrapped below zero");
 }
 
+// The worker choice's fixed-offset parse must agree with the decoder.
+void check_flow_hash(LinkType link_type, const RawFrame& frame) {
+  PacketView view;
+  const bool decodes = decode_tcp_segment(link_type, frame, view) == DecodeResult::kTcpSegment;
+  std::uint32_t hash = 0;
+  require(frame_flow_hash(link_type, frame, hash) == decodes && (!decodes || hash == symmetric_flow_hash(view)),
+          "frame_flow_hash gives the decoder's verdict and endpoints' hash");
+}
+
+// Frames handed to process_burst together (the selector chooses how many);
+// more than the config's burst, so the pipeline also splits a call.
+constexpr std::size_t kMaxFeed = 15;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const auto link_type = static_cast<LinkType>(data[0] & 0x07);
   const AgentConfig& config = config_for((data[0] & ipattrib::fuzz::kRoomyBoundsFlag) != 0);
+  const bool bursts = (data[0] & ipattrib::fuzz::kBurstFlag) != 0;
+  const std::size_t feed = bursts ? ipattrib::fuzz::burst_feed(data[0]) : 1;
 
   TouchingSink sink(config.attribution);
   PacketPipeline pipeline(config, empty_geo(), sink);
   FrameSequenceReader reader(std::span<const std::uint8_t>(data + 1, size - 1));
   std::int64_t now_us = kStartUs;
   std::uint64_t frames = 0;
+  std::array<RawFrame, kMaxFeed> pending;
+  std::size_t queued = 0;
+  const auto hand_over = [&] {
+    if (bursts) {
+      pipeline.process_burst(link_type, std::span<const RawFrame>(pending.data(), queued));
+    } else {
+      pipeline.process(link_type, pending[0]);
+    }
+    frames += queued;
+    queued = 0;
+    check_counters(pipeline, config.flow, frames, sink.events);
+  };
   FrameRecord record;
   while (reader.next(record)) {
     now_us += record.time_steps * ipattrib::fuzz::kTimeStepUs;
-    RawFrame frame;
+    RawFrame& frame = pending[queued++];
     frame.ts_us = now_us;
-    frame.data = record.bytes;
+    frame.data = record.bytes;  // views into the input: valid until it returns
     frame.wire_length = static_cast<std::uint32_t>(record.bytes.size()) + (record.snap_cut ? 100u : 0u);
-    pipeline.process(link_type, frame);
-    ++frames;
-    PacketView view;
-    const bool decodes = decode_tcp_segment(link_type, frame, view) == DecodeResult::kTcpSegment;
-    std::uint32_t hash = 0;
-    require(frame_flow_hash(link_type, frame, hash) == decodes && (!decodes || hash == symmetric_flow_hash(view)),
-            "frame_flow_hash gives the decoder's verdict and endpoints' hash");
-    check_counters(pipeline, config.flow, frames, sink.events);
+    check_flow_hash(link_type, frame);
+    if (queued == feed) hand_over();
   }
+  if (queued > 0) hand_over();
   pipeline.finish();
   check_counters(pipeline, config.flow, frames, sink.events);
 

@@ -69,14 +69,18 @@ std::uint8_t time_steps(std::int64_t from_us, std::int64_t to_us) {
 }
 
 // Cuts `frames` into seeds of consecutive frames; alternates tight and roomy
-// flow bounds so both configs start from real traffic.
+// flow bounds, and frame by frame with bursts of several sizes, so every
+// config and both entry points start from real traffic.
 void write_capture_seeds(SeedDirectory& out, const std::string& name, LinkType link_type,
                          const std::vector<Frame>& frames) {
   std::size_t at = 0;
   for (int piece = 0; piece < kMaxSeedsPerCapture && at < frames.size(); ++piece) {
     const bool roomy = piece % 2 == 1;
+    const bool bursts = piece % 4 >= 2;
+    const auto feed_bits = static_cast<std::uint8_t>((piece * 3 % 8) << 5);
     std::string seed(1, static_cast<char>(static_cast<std::uint8_t>(link_type) |
-                                          (roomy ? ipattrib::fuzz::kRoomyBoundsFlag : 0)));
+                                          (roomy ? ipattrib::fuzz::kRoomyBoundsFlag : 0) |
+                                          (bursts ? ipattrib::fuzz::kBurstFlag | feed_bits : 0)));
     std::int64_t previous_us = frames[at].ts_us;
     for (std::size_t n = 0; at < frames.size() && n < kMaxSeedFrames; ++n, ++at) {
       if (n > 0 && seed.size() + frames[at].bytes.size() > kMaxSeedBytes) break;
@@ -262,6 +266,8 @@ void write_handmade_seeds(SeedDirectory& out) {
     out.write("handmade-" + std::to_string(index++), std::string(1, raw) + frames);
     out.write("handmade-" + std::to_string(index++),
               std::string(1, static_cast<char>(raw | ipattrib::fuzz::kRoomyBoundsFlag)) + frames);
+    out.write("handmade-" + std::to_string(index++),
+              std::string(1, static_cast<char>(raw | ipattrib::fuzz::kBurstFlag | (7 << 5))) + frames);
   }
 }
 
