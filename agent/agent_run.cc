@@ -69,7 +69,6 @@ AgentRun::AgentRun(const AgentConfig& config, GeoResolver& geo, PacketSource& so
   std::string why;
   std::vector<std::unique_ptr<PacketSource>> parts =
       source.split_by_flow(static_cast<std::size_t>(config.pipeline.workers), why);
-  capture_feeds_workers_ = parts.empty();
   pool_mode_ = parts.empty() ? "fed by the capture thread through " + std::to_string(config.pipeline.queue_mb) +
                                    " MiB rings, software flow hash (" + why + ")"
                              : "each reading its own RX queue(s) directly (symmetric RSS)";
@@ -97,7 +96,7 @@ int AgentRun::run() {
     for (const std::string& error : pool_->start()) spdlog::warn("pipeline: cannot pin {}", error);
     spdlog::info("pipeline: {} workers, {}", config_.pipeline.workers, pool_mode_);
     const std::string crowded =
-        cpu_oversubscription_warning(config_.pipeline.workers, capture_feeds_workers_, cpus_available());
+        cpu_oversubscription_warning(config_.pipeline.workers, !pool_->workers_read_sources(), cpus_available());
     if (!crowded.empty()) spdlog::warn("pipeline: {}", crowded);
   }
   // Live capture is open, privileges dropped, shipping started: ready.

@@ -102,7 +102,6 @@ class AgentRun final : private PoolOutputSink {
   std::unique_ptr<PacketPipeline> pipeline_;  // one worker: runs here
   std::unique_ptr<WorkerPool> pool_;          // several: runs on the pool's threads
   std::string pool_mode_;                     // how the workers get their frames, for the log
-  bool capture_feeds_workers_ = false;  // software dispatch through rings
 };
 
 }  // namespace ipattrib::agent
