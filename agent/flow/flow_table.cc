@@ -112,8 +112,8 @@ std::size_t FlowTable::hash_of(const IpAddress& a, std::uint16_t a_port, const I
   return mix64(hash_endpoint(a, a_port, hash_key_) + hash_endpoint(b, b_port, hash_key_)) & bucket_mask_;
 }
 
-std::uint32_t FlowTable::find(const PacketView& segment, bool& from_client) {
-  std::uint32_t index = buckets_[hash_of(segment.src, segment.src_port, segment.dst, segment.dst_port)];
+std::uint32_t FlowTable::find(const PacketView& segment, std::size_t bucket, bool& from_client) {
+  std::uint32_t index = buckets_[bucket & bucket_mask_];
   while (index != kNoFlow) {
     const FlowEndpoints& ep = entry(index).endpoints;
     if (same_endpoint(segment.src, segment.src_port, ep.client_ip, ep.client_port) &&
@@ -269,14 +269,14 @@ void FlowTable::unlink_buffered(std::uint32_t index) {
   flow.in_buffered_list = false;
 }
 
-void FlowTable::on_segment(const PacketView& segment) {
+void FlowTable::on_segment(const PacketView& segment, std::size_t bucket) {
   ++counters_.segments;
   if ((segment.tcp_flags & kTcpSyn) != 0 && (segment.tcp_flags & kTcpRst) == 0) {
-    on_syn(segment);
+    on_syn(segment, bucket);
     return;
   }
   bool from_client = false;
-  const std::uint32_t index = find(segment, from_client);
+  const std::uint32_t index = find(segment, bucket, from_client);
   if (index == kNoFlow) {
     on_untracked(segment);
     return;
@@ -284,9 +284,9 @@ void FlowTable::on_segment(const PacketView& segment) {
   on_tracked(index, from_client, segment);
 }
 
-void FlowTable::on_syn(const PacketView& segment) {
+void FlowTable::on_syn(const PacketView& segment, std::size_t bucket) {
   bool from_client = false;
-  const std::uint32_t existing = find(segment, from_client);
+  const std::uint32_t existing = find(segment, bucket, from_client);
   const bool is_syn_ack = (segment.tcp_flags & kTcpAck) != 0;
   if (existing != kNoFlow) {
     if (is_syn_ack || !from_client || entry(existing).next_seq - (segment.seq + 1) < kDuplicateSynWindow) {

@@ -58,7 +58,10 @@ class FlowTable {
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
-  void on_segment(const PacketView& segment);
+  void on_segment(const PacketView& segment) { on_segment(segment, bucket_of(segment)); }
+  // The same, with `bucket` = bucket_of(segment) already taken (a burst
+  // caller has it from prefetching: the hash is then computed once).
+  void on_segment(const PacketView& segment, std::size_t bucket);
 
   // Burst prefetch (PacketPipeline::process_burst): at a million flows each
   // segment costs two dependent cache misses here, its bucket and then its
@@ -66,8 +69,10 @@ class FlowTable {
   // for one a few positions ahead and prefetch_bucket()s it, then, a few
   // positions later, prefetch_entry() (reads the bucket, by then in cache,
   // and starts loading the entry it points to), so on_segment() finds both
-  // in cache. Hints only: nothing changes, any value is safe (a bucket
-  // emptied or changed meanwhile only makes the hint useless).
+  // in cache, and passes the same bucket_of() value to on_segment(). The
+  // prefetches are hints only: nothing changes, any value is safe (a bucket
+  // emptied or changed meanwhile only makes the hint useless). A bucket is
+  // the flow's hash and stays right while the table lives.
   std::size_t bucket_of(const PacketView& segment) const {
     return hash_of(segment.src, segment.src_port, segment.dst, segment.dst_port);
   }
@@ -105,11 +110,11 @@ class FlowTable {
   // Lookup and lifecycle (flow_table.cc).
   FlowEntry& entry(std::uint32_t index) { return entries_[index]; }
   std::size_t hash_of(const IpAddress& a, std::uint16_t a_port, const IpAddress& b, std::uint16_t b_port) const;
-  std::uint32_t find(const PacketView& segment, bool& from_client);
+  std::uint32_t find(const PacketView& segment, std::size_t bucket, bool& from_client);
   std::uint32_t create(const FlowEndpoints& endpoints, std::uint32_t next_seq, std::int64_t ts_us);
   std::uint32_t take_free_entry();
   void close(std::uint32_t index, CloseMode mode);
-  void on_syn(const PacketView& segment);
+  void on_syn(const PacketView& segment, std::size_t bucket);
   void on_untracked(const PacketView& segment);
   void on_tracked(std::uint32_t index, bool from_client, const PacketView& segment);
   void touch(std::uint32_t index, std::int64_t ts_us);

@@ -27,7 +27,7 @@ PacketPipeline::PacketPipeline(const AgentConfig& config, const GeoResolver& geo
 void PacketPipeline::process(LinkType link_type, const RawFrame& frame) {
   PacketView view;
   if (!decoder_.decode(link_type, frame, view)) return;
-  on_segment(view);
+  on_segment(view, flows_.bucket_of(view));
 }
 
 void PacketPipeline::process_burst(LinkType link_type, std::span<const RawFrame> frames) {
@@ -51,13 +51,13 @@ void PacketPipeline::process_burst(LinkType link_type, std::span<const RawFrame>
         flows_.prefetch_bucket(buckets_[i + kBucketAhead]);
       }
       if (i + kEntryAhead < n) flows_.prefetch_entry(buckets_[i + kEntryAhead]);
-      on_segment(views_[i]);
+      on_segment(views_[i], buckets_[i]);
     }
   }
 }
 
-void PacketPipeline::on_segment(const PacketView& view) {
-  flows_.on_segment(view);
+void PacketPipeline::on_segment(const PacketView& view, std::size_t bucket) {
+  flows_.on_segment(view, bucket);
   if (view.ts_us >= next_expiry_us_) {
     flows_.expire(view.ts_us);
     next_expiry_us_ = view.ts_us + kExpiryIntervalUs;

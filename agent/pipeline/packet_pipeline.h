@@ -38,7 +38,8 @@ class PacketPipeline {
   const FlowTable& flows() const { return flows_; }  // memory figures (benchmarks)
 
  private:
-  void on_segment(const PacketView& view);
+  // `bucket` is flows_.bucket_of(view), taken once per segment.
+  void on_segment(const PacketView& view, std::size_t bucket);
 
   GeoEnricher geo_;
   Attributor attributor_;
