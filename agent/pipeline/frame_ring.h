@@ -4,7 +4,7 @@
 // so a 60-byte ACK and a 64 KiB GRO segment each take only their own size and
 // nothing is allocated per frame. The producer makes what it pushed visible
 // with one release store per burst (publish()); the consumer frees space with
-// one store per consume() call. The two indices sit on separate cache lines,
+// one store per consume_burst() call. The two indices sit on separate cache lines,
 // and each side keeps a private copy of the other's index so the shared lines
 // are touched once per burst, not per frame.
 #pragma once
@@ -38,12 +38,7 @@ class FrameRing {
   bool push(const RawFrame& frame, bool& truncated);
   void publish() { head_.store(write_, std::memory_order_release); }
 
-  // Consumer (one thread). Calls fn(const RawFrame&) for up to max_frames
-  // published frames, in push order; each frame's bytes stay valid during its
-  // call only. Returns how many frames it handed over.
-  template <class Fn>
-  std::size_t consume(std::size_t max_frames, Fn&& fn);
-  // Consumer: fills `frames` with up to frames.size() published frames, in
+  // Consumer (one thread): fills `frames` with up to frames.size() published frames, in
   // push order, and calls fn(std::span<const RawFrame>) once with them (not
   // at all when none is published); their bytes stay valid during that call
   // only. Returns how many frames it handed over.
@@ -79,33 +74,6 @@ class FrameRing {
   alignas(64) std::uint64_t read_ = 0;
   std::uint64_t cached_head_ = 0;
 };
-
-template <class Fn>
-std::size_t FrameRing::consume(std::size_t max_frames, Fn&& fn) {
-  if (read_ == cached_head_) {
-    cached_head_ = head_.load(std::memory_order_acquire);
-    if (read_ == cached_head_) return 0;
-  }
-  std::size_t handed = 0;
-  while (read_ != cached_head_ && handed < max_frames) {
-    const std::size_t pos = static_cast<std::size_t>(read_ & mask_);
-    Header header;
-    std::memcpy(&header, buffer_.get() + pos, kHeaderBytes);
-    if (header.caplen == kWrapMarker) {
-      read_ += capacity_ - pos;
-      continue;
-    }
-    RawFrame frame;
-    frame.ts_us = header.ts_us;
-    frame.wire_length = header.wire_length;
-    frame.data = {buffer_.get() + pos + kHeaderBytes, header.caplen};
-    fn(static_cast<const RawFrame&>(frame));
-    read_ += record_bytes(header.caplen);
-    ++handed;
-  }
-  tail_.store(read_, std::memory_order_release);
-  return handed;
-}
 
 template <class Fn>
 std::size_t FrameRing::consume_burst(std::span<RawFrame> frames, Fn&& fn) {
