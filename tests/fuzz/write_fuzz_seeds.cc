@@ -109,10 +109,12 @@ int main(int argc, char** argv) {
   const std::filesystem::path root(argv[1]);
   const std::filesystem::path proxy_dir = root / "fuzz_proxy_protocol";
   const std::filesystem::path stream_dir = root / "fuzz_request_stream";
+  const std::filesystem::path head_dir = root / "fuzz_request_head";
   const std::filesystem::path pcap_dir = root / "fuzz_pcap_file";
   std::error_code error;
   std::filesystem::create_directories(proxy_dir, error);
   std::filesystem::create_directories(stream_dir, error);
+  std::filesystem::create_directories(head_dir, error);
   std::filesystem::create_directories(pcap_dir, error);
   int index = 0;
   bool ok = true;
@@ -125,6 +127,12 @@ int main(int argc, char** argv) {
   }
   for (const std::string& header : proxy_seeds()) {
     ok = write_seed(stream_dir, index++, std::string("\x01\x05", 2) + header + "GET / HTTP/1.1\r\n\r\n") && ok;
+  }
+  // Head seeds: limits byte, prefix-limit byte (see fuzz_request_head.cc), bytes.
+  index = 0;
+  for (const std::string& body : stream_bodies()) {
+    ok = write_seed(head_dir, index++, std::string("\x07\xff", 2) + body) && ok;  // whole window
+    ok = write_seed(head_dir, index++, std::string("\x13\x80", 2) + body) && ok;  // small limits, cut window
   }
   index = 0;
   for (const std::string& seed : pcap_file_seeds()) ok = write_seed(pcap_dir, index++, seed) && ok;
