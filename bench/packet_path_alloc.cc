@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/capture/mapped_pcap_file_source.h"
+#include "agent/capture/pcap_file_reader.h"
 #include "agent/config/agent_config.h"
 #include "agent/geo/geo_resolver.h"
 #include "agent/pipeline/packet_pipeline.h"
@@ -139,7 +139,7 @@ struct PassResult {
 bool replay(const std::string& path, std::int64_t ts_shift_us, std::size_t burst_size, PacketPipeline& pipeline,
             CountingSink& sink, PassResult& result) {
   std::string why_not;
-  std::unique_ptr<PacketSource> source = open_mapped_pcap_file(path, "", why_not);
+  std::unique_ptr<PacketSource> source = open_pcap_file_reader(path, "", why_not);
   if (source == nullptr) {
     std::fprintf(stderr, "packet_path_alloc: %s: %s\n", path.c_str(), why_not.c_str());
     return false;

@@ -19,7 +19,7 @@ enum class CaptureBackend : std::uint8_t { kPcap, kDpdk };
 
 // Which code reads a capture file (read / --read): kAuto reads classic pcap
 // files in chunks into one buffer and hands out views into it, kMmap maps
-// them instead (MappedPcapFileSource either way), and both leave the rest
+// them instead (PcapFileReader either way), and both leave the rest
 // (pcapng, stdin, ...) to libpcap; kLibpcap reads every file with libpcap.
 enum class FileReader : std::uint8_t { kAuto, kMmap, kLibpcap };
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "agent/capture/mapped_pcap_file_source.h"
+#include "agent/capture/pcap_file_reader.h"
 #include "agent/capture/pcap_source.h"
 #ifdef IPATTRIB_WITH_DPDK
 #include "agent/capture/dpdk_source.h"
@@ -11,7 +11,7 @@
 namespace ipattrib::agent {
 namespace {
 
-// Classic pcap files are read by MappedPcapFileSource (in chunks, or mapped
+// Classic pcap files are read by PcapFileReader (in chunks, or mapped
 // with file_reader = "mmap"); whatever it does not take (pcapng, stdin, odd
 // headers, a filter it cannot compile) goes to libpcap, which reads it or
 // says what is wrong with it.
@@ -23,7 +23,7 @@ std::unique_ptr<PacketSource> open_capture_file(const CaptureConfig& config, Sta
   std::string why_not;
   PcapFileReadOptions options;
   options.map = config.file_reader == FileReader::kMmap;
-  if (auto source = open_mapped_pcap_file(config.read_file, config.filter, why_not, options)) {
+  if (auto source = open_pcap_file_reader(config.read_file, config.filter, why_not, options)) {
     spdlog::info("capture: reading {} with the zero-copy pcap reader ({})", config.read_file,
                  options.map ? "memory-mapped" : "chunked reads");
     status = Status::ok();

@@ -14,7 +14,7 @@ namespace ipattrib::agent {
 // backend = "dpdk": the whole [capture.dpdk] port as one source, unless the
 // command line named a file or interface (--read / --interface), which are
 // read as pcap files or interfaces. Otherwise config.read_file when set — with
-// MappedPcapFileSource when it is a classic pcap file and file_reader is not
+// PcapFileReader when it is a classic pcap file and file_reader is not
 // "libpcap", else with libpcap (the log says which) — else libpcap live on
 // config.interface. Returns nullptr and sets `status` when the source
 // cannot be opened.

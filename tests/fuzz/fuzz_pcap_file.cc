@@ -1,5 +1,5 @@
-// Fuzz target: the mapped reader's pcap parser (agent/capture/
-// mapped_pcap_parser.h) on arbitrary file bytes, differentially against
+// Fuzz target: the own pcap reader's parser (agent/capture/
+// pcap_file_format.h) on arbitrary file bytes, differentially against
 // libpcap reading the same bytes through fmemopen: when the parser takes the
 // header, libpcap must open the file with the same link type, and record by
 // record both must give the same timestamp, lengths and bytes, end at the
@@ -15,7 +15,7 @@
 #include <span>
 #include <string>
 
-#include "agent/capture/mapped_pcap_parser.h"
+#include "agent/capture/pcap_file_format.h"
 #include "agent/capture/pcap_link_type.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "agent/capture/mapped_pcap_parser.h"
+#include "agent/capture/pcap_file_format.h"
 
 #include <fmt/format.h>
 

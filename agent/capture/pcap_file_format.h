@@ -1,7 +1,7 @@
 // The classic pcap file format (libpcap's savefile: a 24-byte file header,
 // then 16-byte record headers each followed by its captured bytes) parsed
 // from bytes in memory the way libpcap 1.10 reads it at microsecond
-// precision, so MappedPcapFileSource can hand out views into the file's bytes
+// precision, so PcapFileReader can hand out views into the file's bytes
 // (mapped, or read into its buffer) and deliver the frames, timestamps and
 // lengths libpcap would. Pure: no
 // I/O, no allocation; tests/fuzz/fuzz_pcap_file.cc checks it against libpcap.

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/capture/mapped_pcap_file_source.h"
+#include "agent/capture/pcap_file_reader.h"
 #include "agent/capture/pcap_source.h"
 #include "bench/generator/capture_generator.h"
 #include "tests/unit/agent/capture/pcap_bytes.h"
@@ -20,10 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class MappedGeneratedCaptureTest : public ::testing::Test {
+class PcapFileReaderGeneratedTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("ipattrib-mapped-gen-" + std::to_string(getpid()));
+    dir_ = fs::temp_directory_path() / ("ipattrib-pcap-reader-gen-" + std::to_string(getpid()));
     fs::create_directories(dir_);
     bench::GeneratorOptions options;
     options.pcap_path = (dir_ / "gen.pcap").string();
@@ -72,7 +72,7 @@ test::ReadResult read(const fs::path& file, const std::string& filter, int mode,
   PcapFileReadOptions options;
   options.map = mode == 1;
   if (mode == 3) options.read_chunk_bytes = 1000;
-  std::unique_ptr<PacketSource> source = mode != 0 ? open_mapped_pcap_file(file.string(), filter, why_not, options)
+  std::unique_ptr<PacketSource> source = mode != 0 ? open_pcap_file_reader(file.string(), filter, why_not, options)
                                                    : open_pcap_file(file.string(), filter, status);
   if (!source) {
     ADD_FAILURE() << file << ": " << why_not << status.message();
@@ -81,7 +81,7 @@ test::ReadResult read(const fs::path& file, const std::string& filter, int mode,
   return test::drain(*source, burst);
 }
 
-TEST_F(MappedGeneratedCaptureTest, SameFramesAsLibpcap) {
+TEST_F(PcapFileReaderGeneratedTest, SameFramesAsLibpcap) {
   const test::ReadResult libpcap = read(dir_ / "gen.pcap", "", 0, 1);
   ASSERT_EQ(libpcap.frames.size(), packets_);
   ASSERT_GT(packets_, 1000u);
@@ -105,7 +105,7 @@ TEST_F(MappedGeneratedCaptureTest, SameFramesAsLibpcap) {
   }
 }
 
-TEST_F(MappedGeneratedCaptureTest, FilteredLikeLibpcap) {
+TEST_F(PcapFileReaderGeneratedTest, FilteredLikeLibpcap) {
   const fs::path file = dir_ / "gen.pcap";
   for (const std::string filter : {"vlan", "ip6 and tcp", "tcp[tcpflags] & tcp-syn != 0"}) {
     SCOPED_TRACE(filter);

@@ -1,4 +1,4 @@
-#include "agent/capture/mapped_pcap_file_source.h"
+#include "agent/capture/pcap_file_reader.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <vector>
 
-#include "agent/capture/mapped_pcap_parser.h"
+#include "agent/capture/pcap_file_format.h"
 
 namespace ipattrib::agent {
 namespace {
@@ -81,11 +81,11 @@ struct FileView {
   std::uint64_t base = 0;
 };
 
-class MappedPcapFileSource final : public PacketSource {
+class PcapFileReader final : public PacketSource {
  public:
   // Reads through `mapping` when it is set, else from `fd` into `buffer`
   // (which holds the file's first bytes, `buffered` of them).
-  MappedPcapFileSource(std::string path, Mapping mapping, int fd, std::vector<std::uint8_t> buffer,
+  PcapFileReader(std::string path, Mapping mapping, int fd, std::vector<std::uint8_t> buffer,
                        std::size_t buffered, std::size_t chunk_bytes, std::uint64_t file_size,
                        const PcapFileFormat& format, std::unique_ptr<OfflineFilter> filter)
       : path_(std::move(path)),
@@ -105,13 +105,13 @@ class MappedPcapFileSource final : public PacketSource {
     }
   }
 
-  ~MappedPcapFileSource() override {
+  ~PcapFileReader() override {
     if (mapping_.base != nullptr) munmap(const_cast<std::uint8_t*>(mapping_.base), mapping_.size);
     if (fd_ >= 0) close(fd_);
   }
 
-  MappedPcapFileSource(const MappedPcapFileSource&) = delete;
-  MappedPcapFileSource& operator=(const MappedPcapFileSource&) = delete;
+  PcapFileReader(const PcapFileReader&) = delete;
+  PcapFileReader& operator=(const PcapFileReader&) = delete;
 
   LinkType link_type() const override { return format_.link_type; }
 
@@ -313,7 +313,7 @@ bool read_fully(int fd, std::uint8_t* buffer, std::size_t want, std::size_t& hav
 
 }  // namespace
 
-std::unique_ptr<PacketSource> open_mapped_pcap_file(const std::string& path, const std::string& filter,
+std::unique_ptr<PacketSource> open_pcap_file_reader(const std::string& path, const std::string& filter,
                                                     std::string& why_not, const PcapFileReadOptions& options) {
   if (path == "-") {
     why_not = "standard input";
@@ -358,7 +358,7 @@ std::unique_ptr<PacketSource> open_mapped_pcap_file(const std::string& path, con
   if (!format) return give_up();
   auto compiled = std::make_unique<OfflineFilter>();
   if (!compiled->compile(filter, *format, why_not)) return give_up();
-  return std::make_unique<MappedPcapFileSource>(path, mapping, fd, std::move(buffer), buffered, chunk, size,
+  return std::make_unique<PcapFileReader>(path, mapping, fd, std::move(buffer), buffered, chunk, size,
                                                 *format, std::move(compiled));
 }
 

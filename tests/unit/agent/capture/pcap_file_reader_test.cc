@@ -3,7 +3,7 @@
 // magic and byte order, files cut at every offset, randomly damaged record
 // headers, every link-type number, and the third-party captures in
 // ../shared/testdata/pcap when present.
-#include "agent/capture/mapped_pcap_file_source.h"
+#include "agent/capture/pcap_file_reader.h"
 
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/capture/mapped_pcap_parser.h"
+#include "agent/capture/pcap_file_format.h"
 #include "agent/capture/packet_source_factory.h"
 #include "agent/capture/pcap_source.h"
 #include "tests/unit/agent/capture/pcap_bytes.h"
@@ -68,7 +68,7 @@ PcapFileSpec five_records(bool big_endian, bool nanoseconds) {
   return spec;
 }
 
-class MappedPcapTest : public ::testing::Test {
+class PcapFileReaderTest : public ::testing::Test {
  protected:
   void TearDown() override {
     std::error_code ignored;
@@ -76,7 +76,7 @@ class MappedPcapTest : public ::testing::Test {
   }
   fs::path path(const std::string& name) {
     return paths_.emplace_back(fs::temp_directory_path() /
-                               ("ipattrib-mapped-" + std::to_string(getpid()) + "-" + name));
+                               ("ipattrib-pcap-reader-" + std::to_string(getpid()) + "-" + name));
   }
   // A new file each time: truncating one that has data makes ext4 flush it
   // on close (auto_da_alloc), which made a test writing hundreds take seconds.
@@ -114,13 +114,13 @@ std::vector<PcapFileReadOptions> access_modes() {
 
 // The same file read by every access mode, which must agree; returns the
 // first reading.
-ReadResult read_mapped(const fs::path& file, const std::string& filter, std::size_t burst = 8) {
+ReadResult read_own(const fs::path& file, const std::string& filter, std::size_t burst = 8) {
   std::vector<ReadResult> results;
   for (const PcapFileReadOptions& options : access_modes()) {
     std::string why_not;
-    std::unique_ptr<PacketSource> source = open_mapped_pcap_file(file.string(), filter, why_not, options);
+    std::unique_ptr<PacketSource> source = open_pcap_file_reader(file.string(), filter, why_not, options);
     if (!source) {
-      ADD_FAILURE() << "mapped reader does not take " << file << ": " << why_not;
+      ADD_FAILURE() << "own reader does not take " << file << ": " << why_not;
       return {};
     }
     results.push_back(test::drain(*source, burst));
@@ -136,19 +136,19 @@ ReadResult read_mapped(const fs::path& file, const std::string& filter, std::siz
 
 // Same frames, same ending, same counters; an error names the file, the
 // offset, and carries libpcap's own words.
-void expect_same(const ReadResult& libpcap, const ReadResult& mapped, const fs::path& file) {
-  ASSERT_EQ(mapped.frames.size(), libpcap.frames.size()) << file;
-  for (std::size_t i = 0; i < mapped.frames.size(); ++i) {
-    EXPECT_EQ(mapped.frames[i].ts_us, libpcap.frames[i].ts_us) << file << " frame " << i;
-    EXPECT_EQ(mapped.frames[i].wire_length, libpcap.frames[i].wire_length) << file << " frame " << i;
-    EXPECT_TRUE(mapped.frames[i].bytes == libpcap.frames[i].bytes) << file << " frame " << i;
+void expect_same(const ReadResult& libpcap, const ReadResult& ours, const fs::path& file) {
+  ASSERT_EQ(ours.frames.size(), libpcap.frames.size()) << file;
+  for (std::size_t i = 0; i < ours.frames.size(); ++i) {
+    EXPECT_EQ(ours.frames[i].ts_us, libpcap.frames[i].ts_us) << file << " frame " << i;
+    EXPECT_EQ(ours.frames[i].wire_length, libpcap.frames[i].wire_length) << file << " frame " << i;
+    EXPECT_TRUE(ours.frames[i].bytes == libpcap.frames[i].bytes) << file << " frame " << i;
   }
-  EXPECT_EQ(mapped.last, libpcap.last) << file << ": " << libpcap.error << " / " << mapped.error;
-  EXPECT_EQ(mapped.counters, libpcap.counters) << file;
+  EXPECT_EQ(ours.last, libpcap.last) << file << ": " << libpcap.error << " / " << ours.error;
+  EXPECT_EQ(ours.counters, libpcap.counters) << file;
   if (libpcap.last == ReadStatus::kError) {
-    EXPECT_NE(mapped.error.find(libpcap.error), std::string::npos) << mapped.error << " vs " << libpcap.error;
-    EXPECT_NE(mapped.error.find(file.string()), std::string::npos) << mapped.error;
-    EXPECT_NE(mapped.error.find("byte offset"), std::string::npos) << mapped.error;
+    EXPECT_NE(ours.error.find(libpcap.error), std::string::npos) << ours.error << " vs " << libpcap.error;
+    EXPECT_NE(ours.error.find(file.string()), std::string::npos) << ours.error;
+    EXPECT_NE(ours.error.find("byte offset"), std::string::npos) << ours.error;
   }
 }
 
@@ -194,9 +194,9 @@ TEST(PcapFileHeaderTest, LeavesOtherFilesToLibpcapWithAReason) {
   EXPECT_NE(why_not(test::pcap_bytes(spec)).find("105"), std::string::npos);
 }
 
-// Every link-type number up to 300: the mapped reader takes a file exactly
+// Every link-type number up to 300: the own reader takes a file exactly
 // when libpcap opens it for the decoder, and maps it to the same LinkType.
-TEST_F(MappedPcapTest, LinkTypesAreMappedAsLibpcapMapsThem) {
+TEST_F(PcapFileReaderTest, LinkTypesAreMappedAsLibpcapMapsThem) {
   int taken = 0;
   for (std::uint32_t linktype = 0; linktype <= 300; ++linktype) {
     PcapFileSpec spec;
@@ -205,7 +205,7 @@ TEST_F(MappedPcapTest, LinkTypesAreMappedAsLibpcapMapsThem) {
     Status status;
     std::unique_ptr<PacketSource> libpcap = open_pcap_file(file.string(), "", status);
     std::string why_not;
-    std::unique_ptr<PacketSource> mapped = open_mapped_pcap_file(file.string(), "", why_not);
+    std::unique_ptr<PacketSource> mapped = open_pcap_file_reader(file.string(), "", why_not);
     ASSERT_EQ(mapped != nullptr, libpcap != nullptr) << "linktype " << linktype << ": " << why_not;
     if (mapped) {
       EXPECT_EQ(mapped->link_type(), libpcap->link_type()) << "linktype " << linktype;
@@ -215,7 +215,7 @@ TEST_F(MappedPcapTest, LinkTypesAreMappedAsLibpcapMapsThem) {
   EXPECT_GE(taken, 9);  // Ethernet, SLL, SLL2, NULL, LOOP, raw IP x3, IPv4, IPv6
 }
 
-TEST_F(MappedPcapTest, SameFramesAsLibpcapInEveryMagicAndByteOrder) {
+TEST_F(PcapFileReaderTest, SameFramesAsLibpcapInEveryMagicAndByteOrder) {
   for (const bool big_endian : {false, true}) {
     for (const bool nanoseconds : {false, true}) {
       const fs::path file = write("five.pcap", test::pcap_bytes(five_records(big_endian, nanoseconds)));
@@ -225,18 +225,18 @@ TEST_F(MappedPcapTest, SameFramesAsLibpcapInEveryMagicAndByteOrder) {
       EXPECT_EQ(libpcap.last, ReadStatus::kEnd);
       for (const std::size_t burst : {1, 3, 64}) {
         SCOPED_TRACE(testing::Message() << "big_endian " << big_endian << " ns " << nanoseconds << " burst " << burst);
-        expect_same(libpcap, read_mapped(file, "", burst), file);
+        expect_same(libpcap, read_own(file, "", burst), file);
       }
     }
   }
 }
 
-TEST_F(MappedPcapTest, FilterSelectsWhatLibpcapsFilterSelects) {
+TEST_F(PcapFileReaderTest, FilterSelectsWhatLibpcapsFilterSelects) {
   const fs::path file = write("filter.pcap", test::pcap_bytes(five_records(true, false)));
   for (const std::string filter : {"tcp port 80", "udp", "len > 1000", "tcp[tcpflags] & tcp-syn != 0", "ip6"}) {
     SCOPED_TRACE(filter);
     const ReadResult libpcap = read_with_libpcap(file, filter);
-    expect_same(libpcap, read_mapped(file, filter), file);
+    expect_same(libpcap, read_own(file, filter), file);
   }
   EXPECT_EQ(read_with_libpcap(file, "tcp port 80").frames.size(), 3u);
 
@@ -249,20 +249,20 @@ TEST_F(MappedPcapTest, FilterSelectsWhatLibpcapsFilterSelects) {
   raw.records = {{1, 0, ip, 0, -1}, {2, 0, std::vector<std::uint8_t>(ip.begin(), ip.begin() + 22), 0, -1}};
   const fs::path raw_file = write("raw.pcap", test::pcap_bytes(raw));
   const ReadResult libpcap = read_with_libpcap(raw_file, "tcp port 80");
-  expect_same(libpcap, read_mapped(raw_file, "tcp port 80"), raw_file);
+  expect_same(libpcap, read_own(raw_file, "tcp port 80"), raw_file);
   EXPECT_EQ(libpcap.frames.size(), 1u);
 }
 
-TEST_F(MappedPcapTest, BadFilterIsLeftToLibpcap) {
+TEST_F(PcapFileReaderTest, BadFilterIsLeftToLibpcap) {
   const fs::path file = write("bad-filter.pcap", test::pcap_bytes(five_records(false, false)));
   std::string why_not;
-  EXPECT_FALSE(open_mapped_pcap_file(file.string(), "tcp port eighty", why_not));
+  EXPECT_FALSE(open_pcap_file_reader(file.string(), "tcp port eighty", why_not));
   EXPECT_NE(why_not.find("bad capture filter 'tcp port eighty'"), std::string::npos) << why_not;
 }
 
 // Cut after every byte: the whole records before the cut are delivered, then
 // the same end (a cut on a record boundary) or error as libpcap's.
-TEST_F(MappedPcapTest, FileCutAtEveryOffsetReadsLikeLibpcap) {
+TEST_F(PcapFileReaderTest, FileCutAtEveryOffsetReadsLikeLibpcap) {
   for (const bool big_endian : {false, true}) {
     const std::string whole = test::pcap_bytes(five_records(big_endian, !big_endian));
     int errors = 0;
@@ -271,12 +271,12 @@ TEST_F(MappedPcapTest, FileCutAtEveryOffsetReadsLikeLibpcap) {
       const fs::path file = write("cut.pcap", whole.substr(0, cut));
       if (cut < kPcapFileHeaderSize) {
         std::string why_not;
-        EXPECT_FALSE(open_mapped_pcap_file(file.string(), "", why_not));  // libpcap words a short header
+        EXPECT_FALSE(open_pcap_file_reader(file.string(), "", why_not));  // libpcap words a short header
         continue;
       }
-      const ReadResult mapped_read = read_mapped(file, "", 4);
-      expect_same(read_with_libpcap(file, ""), mapped_read, file);
-      if (mapped_read.last == ReadStatus::kError) ++errors;
+      const ReadResult own_read = read_own(file, "", 4);
+      expect_same(read_with_libpcap(file, ""), own_read, file);
+      if (own_read.last == ReadStatus::kError) ++errors;
     }
     EXPECT_GT(errors, 0);
   }
@@ -285,7 +285,7 @@ TEST_F(MappedPcapTest, FileCutAtEveryOffsetReadsLikeLibpcap) {
 // Random damage to record headers (lengths, timestamps) and random cuts,
 // against libpcap: never a read out of bounds (the ASan build), always the
 // same frames and ending.
-TEST_F(MappedPcapTest, RandomlyDamagedFilesReadLikeLibpcap) {
+TEST_F(PcapFileReaderTest, RandomlyDamagedFilesReadLikeLibpcap) {
   std::mt19937 random(7);
   const std::string whole = test::pcap_bytes(five_records(false, true));
   std::vector<std::size_t> header_offsets;
@@ -306,17 +306,17 @@ TEST_F(MappedPcapTest, RandomlyDamagedFilesReadLikeLibpcap) {
     if (random() % 2 == 0) damaged.resize(kPcapFileHeaderSize + random() % (damaged.size() - kPcapFileHeaderSize));
     SCOPED_TRACE(testing::Message() << "round " << round);
     const fs::path file = write("damaged.pcap", damaged);
-    expect_same(read_with_libpcap(file, ""), read_mapped(file, "", 1 + round % 5), file);
+    expect_same(read_with_libpcap(file, ""), read_own(file, "", 1 + round % 5), file);
   }
 }
 
-TEST_F(MappedPcapTest, CaplenAboveTheMaximumStopsWithLibpcapsError) {
+TEST_F(PcapFileReaderTest, CaplenAboveTheMaximumStopsWithLibpcapsError) {
   PcapFileSpec spec = five_records(false, false);
   spec.snaplen = 0;  // libpcap: the maximum
   spec.records[2].stored_length = kPcapMaximumSnaplen + 1;
   const fs::path file = write("huge-caplen.pcap", test::pcap_bytes(spec));
   const ReadResult libpcap = read_with_libpcap(file, "");
-  const ReadResult mapped = read_mapped(file, "");
+  const ReadResult mapped = read_own(file, "");
   expect_same(libpcap, mapped, file);
   EXPECT_EQ(mapped.frames.size(), 2u);
   EXPECT_EQ(mapped.last, ReadStatus::kError);
@@ -326,7 +326,7 @@ TEST_F(MappedPcapTest, CaplenAboveTheMaximumStopsWithLibpcapsError) {
 // libpcap 1.10 keeps any snaplen from 1 to INT_MAX (records above it are
 // cut) and takes 0 or a larger one as 262144; a record above 262144 is an
 // error worded by whether it also exceeds the snaplen.
-TEST_F(MappedPcapTest, SnaplenIsAdjustedAsLibpcapAdjustsIt) {
+TEST_F(PcapFileReaderTest, SnaplenIsAdjustedAsLibpcapAdjustsIt) {
   for (const std::uint32_t snaplen : {0u, 1u, 100u, 262144u, 262145u, 300000u, 0x7fffffffu, 0x80000000u, 0xffffffffu}) {
     for (const std::uint32_t big : {200u, 262145u, 300001u}) {
       SCOPED_TRACE(testing::Message() << "snaplen " << snaplen << " record " << big);
@@ -334,15 +334,15 @@ TEST_F(MappedPcapTest, SnaplenIsAdjustedAsLibpcapAdjustsIt) {
       spec.snaplen = snaplen;
       spec.records[1].bytes.resize(big, 0x5a);
       const fs::path file = write("snaplen.pcap", test::pcap_bytes(spec));
-      expect_same(read_with_libpcap(file, ""), read_mapped(file, ""), file);
+      expect_same(read_with_libpcap(file, ""), read_own(file, ""), file);
     }
   }
 }
 
-TEST_F(MappedPcapTest, BreakLoopEndsReadingMidFile) {
+TEST_F(PcapFileReaderTest, BreakLoopEndsReadingMidFile) {
   const fs::path file = write("break.pcap", test::pcap_bytes(five_records(false, false)));
   std::string why_not;
-  auto source = open_mapped_pcap_file(file.string(), "", why_not);
+  auto source = open_pcap_file_reader(file.string(), "", why_not);
   ASSERT_TRUE(source) << why_not;
   EXPECT_TRUE(source->replays_a_file());
   std::vector<RawFrame> burst(2);
@@ -356,23 +356,23 @@ TEST_F(MappedPcapTest, BreakLoopEndsReadingMidFile) {
   EXPECT_EQ(status, ReadStatus::kEnd);
 }
 
-TEST_F(MappedPcapTest, StdinMissingAndNonPcapFilesAreLeftToLibpcap) {
+TEST_F(PcapFileReaderTest, StdinMissingAndNonPcapFilesAreLeftToLibpcap) {
   std::string why_not;
-  EXPECT_FALSE(open_mapped_pcap_file("-", "", why_not));
+  EXPECT_FALSE(open_pcap_file_reader("-", "", why_not));
   EXPECT_EQ(why_not, "standard input");
-  EXPECT_FALSE(open_mapped_pcap_file(path("missing.pcap").string(), "", why_not));
+  EXPECT_FALSE(open_pcap_file_reader(path("missing.pcap").string(), "", why_not));
   EXPECT_NE(why_not.find("cannot open"), std::string::npos) << why_not;
-  EXPECT_FALSE(open_mapped_pcap_file("/dev/null", "", why_not));
+  EXPECT_FALSE(open_pcap_file_reader("/dev/null", "", why_not));
   EXPECT_EQ(why_not, "not a regular file");
   const fs::path text = write("text.pcap", "this is not a capture file, just some text that goes on\n");
-  EXPECT_FALSE(open_mapped_pcap_file(text.string(), "", why_not));
+  EXPECT_FALSE(open_pcap_file_reader(text.string(), "", why_not));
   EXPECT_NE(why_not.find("not a classic pcap file"), std::string::npos) << why_not;
 }
 
 // The factory: classic pcap through the zero-copy reader, chunked or mapped
 // (which fills a burst; libpcap's source gives one frame per read),
-// file_reader = libpcap forces libpcap, and what the mapped reader does not take still opens.
-TEST_F(MappedPcapTest, FactoryPicksTheReader) {
+// file_reader = libpcap forces libpcap, and what the own reader does not take still opens.
+TEST_F(PcapFileReaderTest, FactoryPicksTheReader) {
   const fs::path file = write("factory.pcap", test::pcap_bytes(five_records(false, false)));
   CaptureConfig config;
   config.read_file = file.string();
@@ -386,7 +386,7 @@ TEST_F(MappedPcapTest, FactoryPicksTheReader) {
     EXPECT_EQ(source->read_burst(burst, read), reader == FileReader::kLibpcap ? 1u : 5u);
   }
   PcapFileSpec old = five_records(false, false);
-  old.version_minor = 3;  // libpcap reads 2.3 (lengths maybe swapped); the mapped reader does not
+  old.version_minor = 3;  // libpcap reads 2.3 (lengths maybe swapped); the own reader does not
   config.read_file = write("old.pcap", test::pcap_bytes(old)).string();
   config.file_reader = FileReader::kAuto;
   Status status;
@@ -397,17 +397,17 @@ TEST_F(MappedPcapTest, FactoryPicksTheReader) {
 
 // Third-party captures: pcap files read the same through both readers;
 // pcapng ones are not taken and still open through the factory.
-TEST_F(MappedPcapTest, SharedCapturesReadLikeLibpcap) {
+TEST_F(PcapFileReaderTest, SharedCapturesReadLikeLibpcap) {
   const fs::path dir = fs::path(IPATTRIB_SOURCE_DIR) / "../shared/testdata/pcap";
   if (!fs::is_directory(dir)) GTEST_SKIP() << "no shared captures at " << dir << " (../shared absent)";
-  int mapped_files = 0;
+  int own_files = 0;
   int fallback_files = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string ext = entry.path().extension().string();
     if (ext != ".pcap" && ext != ".pcapng" && ext != ".cap") continue;
     SCOPED_TRACE(entry.path().string());
     std::string why_not;
-    std::unique_ptr<PacketSource> mapped = open_mapped_pcap_file(entry.path().string(), "", why_not);
+    std::unique_ptr<PacketSource> mapped = open_pcap_file_reader(entry.path().string(), "", why_not);
     if (!mapped) {
       ++fallback_files;
       CaptureConfig config;
@@ -418,11 +418,11 @@ TEST_F(MappedPcapTest, SharedCapturesReadLikeLibpcap) {
       EXPECT_EQ(test::drain(*source, 16).counters, read_with_libpcap(entry.path(), "").counters);
       continue;
     }
-    ++mapped_files;
-    expect_same(read_with_libpcap(entry.path(), ""), read_mapped(entry.path(), "", 16), entry.path());
+    ++own_files;
+    expect_same(read_with_libpcap(entry.path(), ""), read_own(entry.path(), "", 16), entry.path());
   }
-  EXPECT_GT(mapped_files, 0);
-  std::printf("shared captures: %d through the mapped reader, %d through libpcap\n", mapped_files, fallback_files);
+  EXPECT_GT(own_files, 0);
+  std::printf("shared captures: %d through the own reader, %d through libpcap\n", own_files, fallback_files);
 }
 
 }  // namespace

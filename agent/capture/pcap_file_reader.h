@@ -1,4 +1,4 @@
-// MappedPcapFileSource: the --read PacketSource for classic pcap files,
+// PcapFileReader: the --read PacketSource for classic pcap files,
 // zero-copy per packet. By default the file is read in chunks (read(2), 256
 // KiB) into one buffer allocated at open; with PcapFileReadOptions::map it is
 // memory-mapped. Either way each frame is a view into those bytes, so a burst
@@ -32,7 +32,7 @@ struct PcapFileReadOptions {
   std::size_t read_chunk_bytes = 256 << 10;  // per read(2); tests make it tiny
 };
 
-std::unique_ptr<PacketSource> open_mapped_pcap_file(const std::string& path, const std::string& filter,
+std::unique_ptr<PacketSource> open_pcap_file_reader(const std::string& path, const std::string& filter,
                                                     std::string& why_not, const PcapFileReadOptions& options = {});
 
 }  // namespace ipattrib::agent
