@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "agent/http/http_syntax.h"
 
 namespace ipattrib::agent {
@@ -56,49 +60,49 @@ bool is_accepted_version(std::string_view v) {
   return v.size() == kPrefix.size() + 1 && v.back() >= '0' && v.back() <= '9';
 }
 
-// Eight bytes at a time (SWAR): targets and header values are most of a
-// head's bytes (2 KB cookies are common), and a byte-at-a-time check of
-// them was the largest part of parsing.
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
-
-std::uint64_t load8(const char* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
+// The first byte in [p, end) that is at most kMaxStop or DEL (0x7f), or end.
+// With kMaxStop 0x1f that is every control byte (tab, CR and LF included),
+// with 0x20 every byte that cannot be in a request target. Targets and header
+// values are most of a head's bytes, so this looks at 16 bytes at a time
+// (SSE2, baseline on x86-64; 8 at a time elsewhere).
+template <std::uint8_t kMaxStop>
+const char* find_stop_byte(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i max_stop = _mm_set1_epi8(static_cast<char>(kMaxStop));
+  const __m128i del = _mm_set1_epi8(0x7f);
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(bytes, max_stop), bytes);  // unsigned byte <= kMaxStop
+    const int mask = _mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(bytes, del)));
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+  }
+#else
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+  // Non-zero when some byte of x is below n (n <= 128); exact as a yes/no.
+  const auto has_byte_below = [](std::uint64_t x, std::uint8_t n) { return (x - kOnes * n) & ~x & kHighBits; };
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof(word));
+    if ((has_byte_below(word, kMaxStop + 1) | has_byte_below(word ^ (kOnes * 0x7f), 1)) != 0) break;
+  }
+#endif
+  while (p != end && static_cast<std::uint8_t>(*p) > kMaxStop && *p != 0x7f) ++p;
+  return p;
 }
 
-// Non-zero when some byte of x is below n (n <= 128); exact as a yes/no.
-std::uint64_t has_byte_below(std::uint64_t x, std::uint8_t n) { return (x - kOnes * n) & ~x & kHighBits; }
-std::uint64_t has_byte_equal(std::uint64_t x, std::uint8_t c) { return has_byte_below(x ^ (kOnes * c), 1); }
-
-// take_while(s, is_target_char), skipping whole words of target bytes.
+// take_while(s, is_target_char).
 std::string_view take_target_chars(std::string_view& s) {
-  std::size_t n = 0;
-  while (n + 8 <= s.size()) {
-    const std::uint64_t word = load8(s.data() + n);
-    if ((has_byte_below(word, 0x21) | has_byte_equal(word, 0x7f)) != 0) break;
-    n += 8;
-  }
-  while (n < s.size() && is_target_char(byte_at(s, n))) ++n;
+  const auto n = static_cast<std::size_t>(find_stop_byte<0x20>(s.data(), s.data() + s.size()) - s.data());
   std::string_view taken = s.substr(0, n);
   s.remove_prefix(n);
   return taken;
 }
 
-bool is_field_value_char(std::uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
 bool all_field_value_chars(std::string_view s) {
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    const std::uint64_t word = load8(s.data() + i);
-    if ((has_byte_below(word, 0x20) | has_byte_equal(word, 0x7f)) == 0) continue;
-    for (std::size_t j = i; j < i + 8; ++j) {  // a tab, or a byte to reject
-      if (!is_field_value_char(byte_at(s, j))) return false;
-    }
-  }
-  for (; i < s.size(); ++i) {
-    if (!is_field_value_char(byte_at(s, i))) return false;
+  const char* const end = s.data() + s.size();
+  for (const char* p = find_stop_byte<0x1f>(s.data(), end); p != end; p = find_stop_byte<0x1f>(p + 1, end)) {
+    if (*p != '\t') return false;
   }
   return true;
 }
@@ -118,6 +122,77 @@ bool parse_header_line(std::string_view line, HttpHeader& out) {
   line.remove_prefix(1);
   if (!all_field_value_chars(line)) return false;
   out.value = trim(line);
+  return true;
+}
+
+bool is_token_byte(char c) { return is_token_char(static_cast<std::uint8_t>(c)); }
+
+// Past a line end ("\n" or "\r\n") at p, or nullptr when there is none.
+const char* after_line_end(const char* p, const char* end) {
+  if (p != end && *p == '\n') return p + 1;
+  if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') return p + 2;
+  return nullptr;
+}
+
+// The common request line in one pass: "TOKEN SP+ target SP+ HTTP/1.[digit]"
+// then optional spaces/tabs and a line end, all within `rest`. Fills `out`
+// and removes the line from `rest`; false (nothing changed) for anything
+// else, which take_line + parse_request_line then decide as always.
+bool take_plain_request_line(std::string_view& rest, RequestHead& out) {
+  const char* const begin = rest.data();
+  const char* const end = begin + rest.size();
+  const char* p = begin;
+  while (p != end && is_token_byte(*p)) ++p;
+  if (p == begin || p == end || *p != ' ') return false;
+  const char* const method_end = p;
+  while (p != end && *p == ' ') ++p;
+  const char* const target = p;
+  p = find_stop_byte<0x20>(p, end);
+  if (p == target || p == end || *p != ' ') return false;
+  const char* const target_end = p;
+  while (p != end && *p == ' ') ++p;
+  constexpr std::string_view kVersion = "HTTP/1.";
+  if (static_cast<std::size_t>(end - p) < kVersion.size() || std::memcmp(p, kVersion.data(), kVersion.size()) != 0) {
+    return false;
+  }
+  const char* const version = p;
+  p += kVersion.size();
+  if (p != end && *p >= '0' && *p <= '9') ++p;
+  const char* const version_end = p;
+  while (p != end && is_space(*p)) ++p;
+  const char* const next = after_line_end(p, end);
+  if (next == nullptr) return false;
+  out.method = std::string_view(begin, static_cast<std::size_t>(method_end - begin));
+  out.target = std::string_view(target, static_cast<std::size_t>(target_end - target));
+  out.version = std::string_view(version, static_cast<std::size_t>(version_end - version));
+  rest.remove_prefix(static_cast<std::size_t>(next - begin));
+  return true;
+}
+
+// The common header line in one pass: a token name, ':', field-value bytes
+// and a line end, all within `rest`: finds the line end while checking the
+// value's bytes, and trims without a second look. Fills `out` and removes the
+// line from `rest`; false (nothing changed) for anything else, which
+// take_line + parse_header_line then decide as always.
+bool take_plain_header_line(std::string_view& rest, HttpHeader& out) {
+  const char* const begin = rest.data();
+  const char* const end = begin + rest.size();
+  const char* p = begin;
+  while (p != end && is_token_byte(*p)) ++p;
+  if (p == begin || p == end || *p != ':') return false;
+  const char* const name_end = p;
+  const char* value = p + 1;
+  while (value != end && is_space(*value)) ++value;
+  const char* stop = find_stop_byte<0x1f>(value, end);
+  while (stop != end && *stop == '\t') stop = find_stop_byte<0x1f>(stop + 1, end);
+  if (stop == end) return false;
+  const char* const next = after_line_end(stop, end);
+  if (next == nullptr) return false;  // a control byte in the value, or a CR at the end of `rest`
+  const char* value_end = stop;
+  while (value_end != value && is_space(value_end[-1])) --value_end;
+  out.name = std::string_view(begin, static_cast<std::size_t>(name_end - begin));
+  out.value = std::string_view(value, static_cast<std::size_t>(value_end - value));
+  rest.remove_prefix(static_cast<std::size_t>(next - begin));
   return true;
 }
 
@@ -143,8 +218,17 @@ RequestHeadParser::Result RequestHeadParser::parse_lines(std::string_view head, 
   headers_.clear();
   std::string_view rest = head;
   std::string_view line;
-  if (!take_line(rest, line) || !parse_request_line(line, out)) return Result::kBadRequestLine;
+  if (!take_plain_request_line(rest, out) && (!take_line(rest, line) || !parse_request_line(line, out))) {
+    return Result::kBadRequestLine;
+  }
   while (true) {
+    if (headers_.size() < max_headers_) {
+      HttpHeader header;
+      if (take_plain_header_line(rest, header)) {
+        headers_.push_back(header);
+        continue;
+      }
+    }
     if (!take_line(rest, line)) return Result::kBadHeader;  // no empty line
     if (line.empty()) break;
     if (is_space(line.front())) return Result::kBadHeader;  // obs-fold
@@ -163,8 +247,12 @@ RequestHeadParser::PrefixResult RequestHeadParser::parse_prefix(std::string_view
   const std::string_view window = bytes.substr(0, limit);
   std::string_view rest = window;
   std::string_view line;
-  if (!take_line(rest, line)) return {Kind::kIncomplete, Result::kOk, 0};
-  if (!parse_request_line(line, out)) return {Kind::kBadRequestLine, Result::kBadRequestLine, window.size() - rest.size()};
+  if (!take_plain_request_line(rest, out)) {
+    if (!take_line(rest, line)) return {Kind::kIncomplete, Result::kOk, 0};
+    if (!parse_request_line(line, out)) {
+      return {Kind::kBadRequestLine, Result::kBadRequestLine, window.size() - rest.size()};
+    }
+  }
   headers_.clear();
   Result result = Result::kOk;  // the first error in line order, as parse_lines finds it
   while (true) {
@@ -176,6 +264,13 @@ RequestHeadParser::PrefixResult RequestHeadParser::parse_prefix(std::string_view
     if (rest.size() >= 2 && rest[0] == '\r' && rest[1] == '\n') {
       rest.remove_prefix(2);
       break;
+    }
+    if (result == Result::kOk && headers_.size() < max_headers_) {
+      HttpHeader header;
+      if (take_plain_header_line(rest, header)) {
+        headers_.push_back(header);
+        continue;
+      }
     }
     if (!take_line(rest, line)) return {Kind::kIncomplete, Result::kOk, 0};
     if (result != Result::kOk) continue;  // only looking for the end now
