@@ -23,36 +23,24 @@ std::optional<std::uint64_t> parse_decimal(std::string_view text) {
   return value;
 }
 
-// Every Content-Length header, and every element of a "5, 5" list, must name
-// the same value (RFC 9110 §8.6); nullopt otherwise.
-std::optional<std::uint64_t> content_length(const RequestHead& head, bool& seen) {
-  std::optional<std::uint64_t> length;
-  for (const HttpHeader& h : head.headers) {
-    if (!equals_ignore_case(h.name, "Content-Length")) continue;
-    seen = true;
-    std::string_view list = h.value;
-    while (true) {
-      const std::size_t comma = list.find(',');
-      const auto value = parse_decimal(trim(list.substr(0, comma)));
-      if (!value || (length && *length != *value)) return std::nullopt;
-      length = value;
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+// Adds one Content-Length header's value to what earlier ones said: every
+// header, and every element of a "5, 5" list, must name the same value
+// (RFC 9110 §8.6); false otherwise.
+bool merge_content_length(std::string_view list, std::optional<std::uint64_t>& length) {
+  while (true) {
+    const std::size_t comma = list.find(',');
+    const auto value = parse_decimal(trim(list.substr(0, comma)));
+    if (!value || (length && *length != *value)) return false;
+    length = value;
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
   }
-  return length;
 }
 
-// The final transfer coding of the last Transfer-Encoding header.
-std::string_view final_transfer_coding(const RequestHead& head, bool& seen) {
-  std::string_view last;
-  for (const HttpHeader& h : head.headers) {
-    if (!equals_ignore_case(h.name, "Transfer-Encoding")) continue;
-    seen = true;
-    last = h.value;
-  }
-  const std::size_t comma = last.rfind(',');
-  return trim(comma == std::string_view::npos ? last : last.substr(comma + 1));
+// The final transfer coding of a Transfer-Encoding value.
+std::string_view final_transfer_coding(std::string_view value) {
+  const std::size_t comma = value.rfind(',');
+  return trim(comma == std::string_view::npos ? value : value.substr(comma + 1));
 }
 
 }  // namespace
@@ -63,19 +51,40 @@ BodyFraming request_body_framing(const RequestHead& head) {
     framing.kind = BodyFraming::Kind::kTunnel;
     return framing;
   }
-  framing.upgrade = head.find("Upgrade") != nullptr;
-  bool has_transfer_encoding = false;
-  const std::string_view coding = final_transfer_coding(head, has_transfer_encoding);
-  if (has_transfer_encoding) {
+  // One pass over the headers (this runs for every request). Only three
+  // names matter and their lengths differ, so most headers are passed over
+  // on their length alone.
+  const HttpHeader* transfer_encoding = nullptr;  // the last one
+  bool has_length = false;
+  bool length_valid = true;  // false from the first bad or conflicting value on
+  std::optional<std::uint64_t> length;
+  for (const HttpHeader& h : head.headers) {
+    switch (h.name.size()) {
+      case std::string_view("Upgrade").size():
+        if (equals_ignore_case(h.name, "Upgrade")) framing.upgrade = true;
+        break;
+      case std::string_view("Content-Length").size():
+        if (equals_ignore_case(h.name, "Content-Length")) {
+          has_length = true;
+          length_valid = length_valid && merge_content_length(h.value, length);
+        }
+        break;
+      case std::string_view("Transfer-Encoding").size():
+        if (equals_ignore_case(h.name, "Transfer-Encoding")) transfer_encoding = &h;
+        break;
+      default:
+        break;
+    }
+  }
+  if (transfer_encoding != nullptr) {
     // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); a request
     // whose final coding is not chunked has no determinable length.
-    framing.kind = equals_ignore_case(coding, "chunked") ? BodyFraming::Kind::kChunked : BodyFraming::Kind::kInvalid;
+    const bool chunked = equals_ignore_case(final_transfer_coding(transfer_encoding->value), "chunked");
+    framing.kind = chunked ? BodyFraming::Kind::kChunked : BodyFraming::Kind::kInvalid;
     return framing;
   }
-  bool has_length = false;
-  const auto length = content_length(head, has_length);
   if (!has_length) return framing;
-  if (!length) {
+  if (!length_valid) {
     framing.kind = BodyFraming::Kind::kInvalid;
   } else if (*length > 0) {
     framing.kind = BodyFraming::Kind::kLength;

@@ -28,11 +28,12 @@ bool equals_ignore_case(std::string_view a, std::string_view b);
 inline bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;  // most bytes: no case folding needed
+    // Otherwise equal only as the two cases of one letter.
+    const unsigned lower = x | 0x20u;
+    if ((x ^ y) != 0x20u || lower < 'a' || lower > 'z') return false;
   }
   return true;
 }

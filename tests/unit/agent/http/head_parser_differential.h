@@ -25,6 +25,11 @@ inline std::string compare_heads(const RequestHead& got, const RequestHead& want
   for (std::size_t i = 0; i < got.headers.size(); ++i) {
     if (!same_view(got.headers[i].name, want.headers[i].name)) return "header name " + std::to_string(i);
     if (!same_view(got.headers[i].value, want.headers[i].value)) return "header value " + std::to_string(i);
+    const std::string_view name = got.headers[i].name;
+    for (std::string_view other : {std::string_view("Content-Length"), std::string_view("transfer-encoding"),
+                                   std::string_view("UPGRADE"), got.headers[i == 0 ? 0 : i - 1].name}) {
+      if (equals_ignore_case(name, other) != same_ignoring_case(name, other)) return "equals_ignore_case";
+    }
   }
   const BodyFraming a = request_body_framing(got);
   const BodyFraming b = body_framing(want);

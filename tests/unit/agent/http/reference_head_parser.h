@@ -25,6 +25,15 @@ inline bool is_target_char(std::uint8_t c) { return c > 0x20 && c != 0x7f; }
 inline bool is_field_value_char(std::uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
 inline bool is_space(char c) { return c == ' ' || c == '\t'; }
 
+inline char fold_case(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+inline bool same_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fold_case(a[i]) != fold_case(b[i])) return false;
+  }
+  return true;
+}
+
 // The line before the first LF of `rest` (one trailing CR dropped); false
 // when there is no LF.
 inline bool take_line(std::string_view& rest, std::string_view& line) {
@@ -197,23 +206,23 @@ inline BodyFraming body_framing(const RequestHead& head) {
     framing.kind = BodyFraming::Kind::kTunnel;
     return framing;
   }
-  framing.upgrade = head.find("Upgrade") != nullptr;
   const HttpHeader* last_te = nullptr;
   for (const HttpHeader& h : head.headers) {
-    if (equals_ignore_case(h.name, "Transfer-Encoding")) last_te = &h;
+    if (same_ignoring_case(h.name, "Upgrade")) framing.upgrade = true;
+    if (same_ignoring_case(h.name, "Transfer-Encoding")) last_te = &h;
   }
   if (last_te != nullptr) {
     std::string_view coding = last_te->value;
     const std::size_t comma = coding.rfind(',');
     if (comma != std::string_view::npos) coding.remove_prefix(comma + 1);
-    const bool chunked = equals_ignore_case(trim(coding), "chunked");
+    const bool chunked = same_ignoring_case(trim(coding), "chunked");
     framing.kind = chunked ? BodyFraming::Kind::kChunked : BodyFraming::Kind::kInvalid;
     return framing;
   }
   bool seen = false;
   std::optional<std::uint64_t> length;
   for (const HttpHeader& h : head.headers) {
-    if (!equals_ignore_case(h.name, "Content-Length")) continue;
+    if (!same_ignoring_case(h.name, "Content-Length")) continue;
     seen = true;
     std::string_view list = h.value;
     while (true) {

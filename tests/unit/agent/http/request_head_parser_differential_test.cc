@@ -100,9 +100,10 @@ TEST(RequestHeadParserDifferentialTest, AgreesWithByteAtATimeReferenceOnMutatedH
     const std::size_t max_headers = 1 + rng() % 8;
     const std::size_t max_head_bytes = 64 + rng() % 1024;
     const std::size_t limit = rng() % 2 == 0 ? head.size() : rng() % (head.size() + 1);
-    // Exact-size buffer: a read past the end is caught under ASan.
+    // Exact-size buffer: a read past the end is caught under ASan (an empty
+    // one keeps the string's non-null pointer, as real buffers have).
     const std::vector<char> bytes(head.begin(), head.end());
-    const std::string_view view(bytes.data(), bytes.size());
+    const std::string_view view = bytes.empty() ? std::string_view(head) : std::string_view(bytes.data(), bytes.size());
     const std::string diff = reference::compare_head_parsers(view, max_headers, max_head_bytes, limit);
     ASSERT_TRUE(diff.empty()) << diff << " on iteration " << iteration << ": \"" << head << "\"";
     RequestHeadParser parser(max_headers, max_head_bytes);
@@ -112,6 +113,28 @@ TEST(RequestHeadParserDifferentialTest, AgreesWithByteAtATimeReferenceOnMutatedH
   // The mix must exercise both verdicts, or the comparison proves little.
   EXPECT_GT(accepted, 4000u);
   EXPECT_LT(accepted, 36000u);
+}
+
+TEST(RequestHeadParserDifferentialTest, EqualsIgnoreCaseAgreesWithFoldingBothSides) {
+  // Letters of both cases, their neighbours and the bytes 0x20 away from
+  // them (which must not compare equal), and obs-text.
+  static const char kAlphabet[] = {'a', 'A', 'z', 'Z', 'm', 'M', '@', '`', '[', '{', '-', '\r', '\xc1', '\xe1', '0'};
+  std::mt19937 rng(7);
+  std::size_t equal = 0;
+  for (int iteration = 0; iteration < 20000; ++iteration) {
+    std::string a(rng() % 4, ' ');
+    for (char& c : a) c = kAlphabet[rng() % sizeof(kAlphabet)];
+    std::string b = a;
+    for (char& c : b) {
+      if (rng() % 3 == 0) c = kAlphabet[rng() % sizeof(kAlphabet)];
+    }
+    if (rng() % 8 == 0) b.push_back('a');
+    const bool got = equals_ignore_case(a, b);
+    ASSERT_EQ(got, reference::same_ignoring_case(a, b)) << '"' << a << "\" vs \"" << b << '"';
+    if (got) ++equal;
+  }
+  EXPECT_GT(equal, 1000u);
+  EXPECT_LT(equal, 19000u);
 }
 
 }  // namespace
