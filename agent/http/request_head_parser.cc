@@ -91,6 +91,35 @@ const char* find_stop_byte(const char* p, const char* end) {
   return p;
 }
 
+bool is_token_byte(char c) { return is_token_char(static_cast<std::uint8_t>(c)); }
+
+// The first byte in [p, end) that is not a token character (RFC 9110 tchar),
+// or end. Methods and header names are nearly always letters, digits and
+// '-': where SSE2 is there, those are skipped 16 bytes at a time, and the
+// byte-by-byte table check goes on from the first other byte (usually the
+// ':' or ' ' that ends the token).
+const char* find_non_token_byte(const char* p, const char* end) {
+#if defined(__SSE2__)
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed compares: obs-text (0x80-0xff) is negative, so never in a range.
+    const __m128i lower = _mm_or_si128(bytes, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(bytes, _mm_set1_epi8('0' - 1)),
+                                        _mm_cmplt_epi8(bytes, _mm_set1_epi8('9' + 1)));
+    const __m128i dash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('-'));
+    const int other = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash)) ^ 0xffff;
+    if (other != 0) {
+      p += __builtin_ctz(static_cast<unsigned>(other));
+      break;
+    }
+  }
+#endif
+  while (p != end && is_token_byte(*p)) ++p;
+  return p;
+}
+
 // take_while(s, is_target_char).
 std::string_view take_target_chars(std::string_view& s) {
   const auto n = static_cast<std::size_t>(find_stop_byte<0x20>(s.data(), s.data() + s.size()) - s.data());
@@ -125,8 +154,6 @@ bool parse_header_line(std::string_view line, HttpHeader& out) {
   return true;
 }
 
-bool is_token_byte(char c) { return is_token_char(static_cast<std::uint8_t>(c)); }
-
 // Past a line end ("\n" or "\r\n") at p, or nullptr when there is none.
 const char* after_line_end(const char* p, const char* end) {
   if (p != end && *p == '\n') return p + 1;
@@ -141,8 +168,7 @@ const char* after_line_end(const char* p, const char* end) {
 bool take_plain_request_line(std::string_view& rest, RequestHead& out) {
   const char* const begin = rest.data();
   const char* const end = begin + rest.size();
-  const char* p = begin;
-  while (p != end && is_token_byte(*p)) ++p;
+  const char* p = find_non_token_byte(begin, end);
   if (p == begin || p == end || *p != ' ') return false;
   const char* const method_end = p;
   while (p != end && *p == ' ') ++p;
@@ -177,8 +203,7 @@ bool take_plain_request_line(std::string_view& rest, RequestHead& out) {
 bool take_plain_header_line(std::string_view& rest, HttpHeader& out) {
   const char* const begin = rest.data();
   const char* const end = begin + rest.size();
-  const char* p = begin;
-  while (p != end && is_token_byte(*p)) ++p;
+  const char* const p = find_non_token_byte(begin, end);
   if (p == begin || p == end || *p != ':') return false;
   const char* const name_end = p;
   const char* value = p + 1;

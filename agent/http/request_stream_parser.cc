@@ -151,9 +151,12 @@ std::size_t RequestStreamParser::step_head(const Step& in, RequestStreamState& s
   if (http_syntax::request_start_shape(rest) == Shape::kNo) return reject_start(state, 0);
   if (state.scanned == 0) return step_whole_head(in, state, rest);
   // Bytes were added to a head seen incomplete: search on from where the
-  // last search stopped rather than parsing the whole head each time.
+  // last search stopped rather than parsing the whole head each time. A
+  // first line that was complete then (its LF before `scanned`) was checked
+  // then: the kept bytes only grew since.
   const std::size_t line_end = http_syntax::find_line_end(rest, 0, limit);
-  if (line_end != kNotFound && !RequestHeadParser::is_request_line(http_syntax::as_text(rest.first(line_end - 1)))) {
+  if (line_end != kNotFound && line_end > state.scanned &&
+      !RequestHeadParser::is_request_line(http_syntax::as_text(rest.first(line_end - 1)))) {
     return reject_start(state, line_end);
   }
   const std::size_t end = http_syntax::find_head_end(rest, std::min<std::size_t>(state.scanned, rest.size()), limit);
