@@ -1,11 +1,22 @@
 #include "agent/attribution/json_claim_scanner.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace ipattrib::agent {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Bytes a JSON string holds as they are: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> make_plain_string_bytes() {
+  std::array<bool, 256> table{};
+  for (int b = 0x20; b < 0x80; ++b) table[b] = b != '"' && b != '\\';
+  return table;
+}
+
+constexpr std::array<bool, 256> kPlainStringByte = make_plain_string_bytes();
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -182,6 +193,11 @@ void JsonClaimScanner::keep_byte(char c) {
   ++text_size_;  // counts on past the buffer: a longer text is refused, never cut
 }
 
+void JsonClaimScanner::keep_bytes(const char* bytes, std::size_t n) {
+  if (text_size_ < sizeof(text_)) std::memcpy(text_ + text_size_, bytes, std::min(n, sizeof(text_) - text_size_));
+  text_size_ += n;  // as keep_byte: counts on past the buffer
+}
+
 std::string_view JsonClaimScanner::kept() const {
   return std::string_view(text_, text_size_ < sizeof(text_) ? text_size_ : sizeof(text_));
 }
@@ -249,6 +265,11 @@ bool JsonClaimScanner::string(bool keep) {
   ++p_;  // the opening quote
   text_size_ = 0;
   while (p_ < end_) {
+    // Runs of plain printable ASCII (most of a JWT payload) in one go.
+    const char* run = p_;
+    while (p_ < end_ && kPlainStringByte[static_cast<std::uint8_t>(*p_)]) ++p_;
+    if (keep && p_ != run) keep_bytes(run, static_cast<std::size_t>(p_ - run));
+    if (p_ == end_) break;
     const char c = *p_;
     if (c == '"') {
       ++p_;
@@ -263,11 +284,7 @@ bool JsonClaimScanner::string(bool keep) {
       }
       continue;
     }
-    if (c != '\\') {
-      if (keep) keep_byte(c);
-      ++p_;
-      continue;
-    }
+    // Left: a backslash escape.
     if (end_ - p_ < 2) return false;
     const char escape = p_[1];
     p_ += 2;
