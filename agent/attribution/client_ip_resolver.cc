@@ -23,26 +23,51 @@ IpSource source_of(ClientIpHeader header) {
   return IpSource::kForwarded;
 }
 
+unsigned bit(ClientIpHeader header) { return 1u << static_cast<unsigned>(header); }
+
+// bit(header) when `name` is that forwarding header's, else 0. Switching on
+// the length first leaves one comparison for most names.
+unsigned forwarding_header_bit(std::string_view name) {
+  switch (name.size()) {
+    case 9:
+      if (equals_ignore_case(name, header_name(ClientIpHeader::kForwarded))) return bit(ClientIpHeader::kForwarded);
+      if (equals_ignore_case(name, header_name(ClientIpHeader::kXRealIp))) return bit(ClientIpHeader::kXRealIp);
+      return 0;
+    case 15:
+      if (equals_ignore_case(name, header_name(ClientIpHeader::kXForwardedFor))) {
+        return bit(ClientIpHeader::kXForwardedFor);
+      }
+      return 0;
+    default: return 0;
+  }
+}
+
+// Which forwarding headers the request carries, as bit(header) flags: one
+// pass over its header names instead of one per configured header.
+unsigned forwarding_headers_present(const RequestHead& head) {
+  unsigned present = 0;
+  for (const HttpHeader& h : head.headers) present |= forwarding_header_bit(h.name);
+  return present;
+}
+
 }  // namespace
 
 ClientIpResolver::ClientIpResolver(const CidrSet& trusted_proxies, const std::vector<ClientIpHeader>& headers)
     : trusted_proxies_(trusted_proxies), headers_(headers) {
+  for (ClientIpHeader header : headers_) configured_ |= bit(header);
   entries_.reserve(32);
 }
 
 ClientAddress ClientIpResolver::resolve(const IpAddress& peer, IpSource peer_source, const RequestHead& head) {
   const ClientAddress from_peer{unmap_v4(peer), peer_source};
+  const unsigned present = forwarding_headers_present(head) & configured_;
   if (!trusted_proxies_.contains(from_peer.ip)) {
-    for (ClientIpHeader header : headers_) {
-      if (head.find(header_name(header)) != nullptr) {
-        ++untrusted_peer_headers_;
-        break;
-      }
-    }
+    if (present != 0) ++untrusted_peer_headers_;
     return from_peer;
   }
+  if (present == 0) return from_peer;
   for (ClientIpHeader header : headers_) {
-    if (collect_entries(header, head)) return walk(header, from_peer);
+    if ((present & bit(header)) != 0 && collect_entries(header, head)) return walk(header, from_peer);
   }
   return from_peer;
 }
@@ -54,9 +79,9 @@ IpAddress ClientIpResolver::client_if_untrusted(const IpAddress& peer) const {
 
 bool ClientIpResolver::collect_entries(ClientIpHeader header, const RequestHead& head) {
   entries_.clear();
-  const std::string_view name = header_name(header);
+  const unsigned wanted = bit(header);
   for (const HttpHeader& h : head.headers) {
-    if (!equals_ignore_case(h.name, name)) continue;
+    if (forwarding_header_bit(h.name) != wanted) continue;
     for_each_list_entry(h.value, [this](std::string_view entry) { entries_.push_back(entry); });
   }
   return !entries_.empty();

@@ -50,6 +50,7 @@ class ClientIpResolver {
 
   CidrSet trusted_proxies_;
   std::vector<ClientIpHeader> headers_;
+  unsigned configured_ = 0;  // 1 << ClientIpHeader for each of headers_
   std::vector<std::string_view> entries_;  // reused; grows only to the longest chain seen
   std::uint64_t bad_forwarding_header_ = 0;
   std::uint64_t untrusted_peer_headers_ = 0;

@@ -41,22 +41,28 @@ inline std::string_view trim_ows(std::string_view s) {
 
 template <typename Visit>
 void for_each_list_entry(std::string_view value, Visit&& visit) {
+  auto emit = [&](std::size_t start, std::size_t end) {
+    const std::string_view entry = trim_ows(value.substr(start, end - start));
+    if (!entry.empty()) visit(entry);
+  };
   bool quoted = false;
   std::size_t start = 0;
-  for (std::size_t i = 0; i <= value.size(); ++i) {
-    if (i < value.size()) {
-      const char c = value[i];
-      if (quoted && c == '\\') {
-        if (i + 1 < value.size()) ++i;  // quoted-pair: the next byte is literal; a final backslash still ends the entry
-        continue;
-      }
-      if (c == '"') quoted = !quoted;
-      if (quoted || c != ',') continue;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c != ',' && c != '"' && c != '\\') continue;  // most bytes: one test, not the quoting logic
+    if (c == '\\') {
+      if (quoted && i + 1 < value.size()) ++i;  // quoted-pair: the next byte is literal; a final backslash still ends the entry
+      continue;
     }
-    const std::string_view entry = trim_ows(value.substr(start, (i < value.size() ? i : value.size()) - start));
-    if (!entry.empty()) visit(entry);
+    if (c == '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (quoted) continue;
+    emit(start, i);
     start = i + 1;
   }
+  emit(start, value.size());
 }
 
 }  // namespace ipattrib::agent
