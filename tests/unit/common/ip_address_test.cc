@@ -1,6 +1,11 @@
 #include "ipattrib/ip_address.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
 
 namespace ipattrib {
 namespace {
@@ -79,6 +84,90 @@ TEST(CidrSetTest, MatchesAnyMember) {
   EXPECT_TRUE(set.contains(*IpAddress::parse("fd12::1")));
   EXPECT_FALSE(set.contains(*IpAddress::parse("11.0.0.1")));
   EXPECT_FALSE(set.contains(IpAddress()));
+}
+
+
+// parse() reads dotted IPv4 itself; it must accept exactly what inet_pton
+// accepts (on the NUL-terminated text, as it used to be called) and give
+// the same bytes. Hand-picked edge cases, then random strings over the
+// characters that matter.
+std::optional<IpAddress> parse_with_inet_pton(const std::string& text) {
+  std::string t = text;
+  if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+  if (t.empty() || t.size() >= IpAddress::kMaxTextLength) return std::nullopt;
+  std::uint8_t raw[16];
+  if (t.find(':') == std::string::npos) {
+    if (inet_pton(AF_INET, t.c_str(), raw) != 1) return std::nullopt;
+    return IpAddress::from_v4_bytes(raw);
+  }
+  if (inet_pton(AF_INET6, t.c_str(), raw) != 1) return std::nullopt;
+  return IpAddress::from_v6_bytes(raw);
+}
+
+TEST(IpAddressTest, ParsesV4ExactlyAsInetPton) {
+  const std::string cases[] = {
+      "0.0.0.0", "255.255.255.255", "256.0.0.1", "1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3.0", "0.0.0.00",
+      "1.2.3", "1.2.3.4.5", "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "1.2.3.4a",
+      "999.1.1.1", "1.2.3.2555", "1.2.3.25x", "4294967296.1.1.1", "0x1.2.3.4", "1.2.3.4/8", "[1.2.3.4]",
+      std::string("1.2.3.4\0junk", 12), std::string("1.2\0.3.4", 8), std::string("\0", 1), "10.30.0.5",
+      "192.168.001.1", "1.2.3.255", "1.2.3.256", "00.1.1.1", "1.2.3.4\t",
+  };
+  for (const std::string& text : cases) {
+    EXPECT_EQ(IpAddress::parse(text), parse_with_inet_pton(text)) << "'" << text << "'";
+  }
+  std::mt19937 rng(7);  // fixed seed: the same strings every run
+  constexpr char kAlphabet[] = "0123456789...12x \0";  // digits weighted, dots, junk, NUL
+  const std::string alphabet(kAlphabet, sizeof(kAlphabet) - 1);
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text(rng() % 18, ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    const auto expected = parse_with_inet_pton(text);
+    ASSERT_EQ(IpAddress::parse(text), expected) << "'" << text << "'";
+    if (expected) ++accepted;
+  }
+  EXPECT_GT(accepted, 100);  // the random strings do reach the accepting paths
+}
+
+// Cidr::contains compares words; check it against a bit-by-bit reference
+// for every prefix length of both families.
+bool contains_bitwise(const Cidr& cidr, const IpAddress& address) {
+  if (!address.is_set() || address.is_v4() != cidr.network.is_v4()) return false;
+  const int bits = cidr.network.is_v4() ? cidr.prefix_length + 96 : cidr.prefix_length;
+  for (int bit = 0; bit < bits; ++bit) {
+    const int mask = 0x80 >> (bit % 8);
+    if ((address.bytes()[bit / 8] & mask) != (cidr.network.bytes()[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+TEST(CidrTest, ContainsAgreesWithBitwiseReference) {
+  std::mt19937 rng(11);
+  auto random_bytes = [&rng](std::uint8_t* out, int n) {
+    for (int i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(rng());
+  };
+  int inside = 0;
+  for (int length = 0; length <= 128; ++length) {
+    for (int trial = 0; trial < 200; ++trial) {
+      std::uint8_t net[16];
+      random_bytes(net, 16);
+      const bool v4 = length <= 32 && trial % 2 == 0;
+      IpAddress base = v4 ? IpAddress::from_v4_bytes(net) : IpAddress::from_v6_bytes(net);
+      auto cidr = Cidr::parse(base.to_string() + "/" + std::to_string(length));
+      ASSERT_TRUE(cidr);
+      // Flip one random bit of the network: inside iff it is a host bit.
+      std::uint8_t addr[16];
+      std::memcpy(addr, cidr->network.bytes().data(), 16);
+      const int flip = v4 ? 96 + static_cast<int>(rng() % 32) : static_cast<int>(rng() % 128);
+      addr[flip / 8] ^= static_cast<std::uint8_t>(0x80 >> (flip % 8));
+      const IpAddress address = v4 ? IpAddress::from_v4_bytes(addr + 12) : IpAddress::from_v6_bytes(addr);
+      const bool expected = contains_bitwise(*cidr, address);
+      EXPECT_EQ(cidr->contains(address), expected) << cidr->to_string() << " " << address.to_string();
+      EXPECT_TRUE(cidr->contains(cidr->network));
+      if (expected) ++inside;
+    }
+  }
+  EXPECT_GT(inside, 1000);
 }
 
 }  // namespace
