@@ -6,9 +6,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "agent/http/http_syntax.h"
 #include "agent/http/message_framing.h"
 #include "agent/http/request_head_parser.h"
 #include "tests/unit/agent/http/reference_head_parser.h"
@@ -46,7 +49,8 @@ inline std::string compare_counters(const RequestHeadParser::Counters& a, const 
 }
 
 // Empty when the product agrees with the reference on `bytes` for parse(),
-// parse_prefix() with `limit` and is_request_line() of the first line.
+// parse_prefix() with `limit`, is_request_line() of the first line and
+// request_start_shape().
 inline std::string compare_head_parsers(std::string_view bytes, std::size_t max_headers, std::size_t max_head_bytes,
                                         std::size_t limit) {
   RequestHeadParser product(max_headers, max_head_bytes);
@@ -82,6 +86,8 @@ inline std::string compare_head_parsers(std::string_view bytes, std::size_t max_
   const std::size_t lf = bytes.find('\n');
   const std::string_view first_line = bytes.substr(0, lf);
   if (RequestHeadParser::is_request_line(first_line) != is_request_line(first_line)) return "is_request_line";
+  const std::span<const std::uint8_t> span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  if (http_syntax::request_start_shape(span) != request_start_shape(bytes)) return "request_start_shape";
   return {};
 }
 

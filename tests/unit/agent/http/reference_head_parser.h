@@ -1,5 +1,5 @@
 // A byte-at-a-time reference of RequestHeadParser (parse, parse_prefix,
-// is_request_line) and request_body_framing, written for clarity rather than
+// is_request_line), request_body_framing and http_syntax::request_start_shape, written for clarity rather than
 // speed. The product parsers scan many bytes at a time and take fast paths;
 // the differential test and fuzz_request_head compare them with this, so any
 // divergence in a verdict, a view or a counter shows up.
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/http/http_syntax.h"
 #include "agent/http/message_framing.h"
 #include "agent/http/request_head.h"
 #include "agent/http/request_head_parser.h"
@@ -95,6 +96,18 @@ inline bool is_request_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   RequestHead unused;
   return parse_request_line(line, unused);
+}
+
+// http_syntax::request_start_shape: "TOKEN SP" with a token of at most
+// kMaxMethodLength bytes.
+inline http_syntax::Shape request_start_shape(std::string_view bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == ' ') return i == 0 ? http_syntax::Shape::kNo : http_syntax::Shape::kYes;
+    if (!is_token_char(static_cast<std::uint8_t>(bytes[i])) || i >= http_syntax::kMaxMethodLength) {
+      return http_syntax::Shape::kNo;
+    }
+  }
+  return http_syntax::Shape::kNeedMore;
 }
 
 class HeadParser {

@@ -28,6 +28,8 @@ const std::vector<std::string>& request_lines() {
       "GET /x HTTP/2.0",
       "GET /x HTTP/1.12",
       "get /lower HTTP/1.1",
+      std::string(32, 'M') + " /longest-method HTTP/1.1",  // request_start_shape's limit
+      std::string(33, 'M') + " /too-long-method HTTP/1.1",
   };
   return lines;
 }
