@@ -39,10 +39,14 @@ std::size_t index_of(AccountRuleType type) { return static_cast<std::size_t>(typ
 AccountRules::AccountRules(const std::vector<AccountRuleConfig>& rules) : rules_(rules) {}
 
 bool AccountRules::match(const RequestHead& head, AccountMatch& out) {
+  return match(head, request_path(head.target), out);
+}
+
+bool AccountRules::match(const RequestHead& head, std::string_view path, AccountMatch& out) {
   for (const AccountRuleConfig& rule : rules_) {
     out = AccountMatch{};
     out.rule_type = rule.type;
-    if (match_rule(rule, head, out)) {
+    if (match_rule(rule, head, path, out)) {
       ++by_rule_[index_of(rule.type)];
       return true;
     }
@@ -51,10 +55,11 @@ bool AccountRules::match(const RequestHead& head, AccountMatch& out) {
   return false;
 }
 
-bool AccountRules::match_rule(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out) {
+bool AccountRules::match_rule(const AccountRuleConfig& rule, const RequestHead& head, std::string_view path,
+                              AccountMatch& out) {
   switch (rule.type) {
     case AccountRuleType::kHeader: return match_header(rule, head, out);
-    case AccountRuleType::kPath: return match_path(rule, head, out);
+    case AccountRuleType::kPath: return match_path(rule, path, out);
     case AccountRuleType::kQuery: return match_query(rule, head, out);
     case AccountRuleType::kJwt: return match_jwt(rule, head, out);
     case AccountRuleType::kApiKey: return match_api_key(rule, head, out);
@@ -75,8 +80,8 @@ bool AccountRules::match_header(const AccountRuleConfig& rule, const RequestHead
   return true;
 }
 
-bool AccountRules::match_path(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out) {
-  const auto segment = rule.path_template.match(request_path(head.target));
+bool AccountRules::match_path(const AccountRuleConfig& rule, std::string_view path, AccountMatch& out) {
+  const auto segment = rule.path_template.match(path);
   if (!segment) return false;
   if (segment->find('%') == std::string_view::npos) {
     if (!is_acceptable_id(*segment)) {

@@ -38,15 +38,18 @@ class AccountRules {
   // True and `out` filled when a rule yields an account. Views point into
   // `head` or into this object's buffers.
   bool match(const RequestHead& head, AccountMatch& out);
+  // The same, with request_path(head.target) already at hand (the
+  // Attributor needs it for the access class too).
+  bool match(const RequestHead& head, std::string_view path, AccountMatch& out);
 
   // attribution.by_rule.<type>, attribution.jwt_invalid, attribution.api_key_unknown,
   // attribution.account_value_rejected
   void report(StatsSink& sink) const;
 
  private:
-  bool match_rule(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out);
+  bool match_rule(const AccountRuleConfig& rule, const RequestHead& head, std::string_view path, AccountMatch& out);
   bool match_header(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out);
-  bool match_path(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out);
+  bool match_path(const AccountRuleConfig& rule, std::string_view path, AccountMatch& out);
   bool match_query(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out);
   bool match_jwt(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out);
   bool match_api_key(const AccountRuleConfig& rule, const RequestHead& head, AccountMatch& out);

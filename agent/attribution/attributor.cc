@@ -55,8 +55,9 @@ void Attributor::on_request(const RequestContext& context, const RequestHead& he
   event.target = head.target;
   if (const HttpHeader* host = head.find("Host")) event.host = host->value;
 
+  const std::string_view path = request_path(head.target);
   AccountMatch account;
-  if (accounts_.match(head, account)) {
+  if (accounts_.match(head, path, account)) {
     event.has_account = true;
     event.account = account.account;
     event.principal = account.principal;
@@ -64,7 +65,7 @@ void Attributor::on_request(const RequestContext& context, const RequestHead& he
     ++no_account_;
   }
 
-  event.access_class = classes_.classify(head.method, request_path(head.target));
+  event.access_class = classes_.classify(head.method, path);
   if (event.access_class == AccessClass::kAdmin) ++admin_;
   out_.on_access(event);
 }
