@@ -5,15 +5,23 @@
 namespace ipattrib::agent {
 namespace {
 
-// Index of the first '?' or '#' (or also '/' when `slash`), npos if none.
-// A plain loop: string_view::find_first_of runs memchr over the set for
-// every byte, which made request_path a tenth of the agent's instructions.
-std::size_t find_path_end(std::string_view text, bool slash) {
+// Index of the first '/', '?' or '#', npos if none. A plain loop:
+// string_view::find_first_of runs memchr over the set for every byte.
+std::size_t find_path_start(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == '?' || c == '#' || (slash && c == '/')) return i;
+    if (c == '/' || c == '?' || c == '#') return i;
   }
   return std::string_view::npos;
+}
+
+// `text` up to its first '?' or '#': two single-byte finds (memchr, a few
+// instructions per 32 bytes) instead of find_first_of("?#"), which ran
+// memchr over the set for every byte and made request_path a tenth of the
+// agent's instructions.
+std::string_view before_query_or_fragment(std::string_view text) {
+  text = text.substr(0, text.find('?'));
+  return text.substr(0, text.find('#'));
 }
 
 // Drops "scheme://authority" from an absolute-form target. Leaves origin-form
@@ -29,7 +37,7 @@ std::optional<std::string_view> strip_scheme_and_authority(std::string_view targ
     if (!scheme_char) return std::nullopt;
   }
   const std::string_view rest = target.substr(scheme_end + 3);
-  const std::size_t path_start = find_path_end(rest, true);
+  const std::size_t path_start = find_path_start(rest);
   if (path_start == std::string_view::npos) return "/";
   return rest.substr(path_start);  // "?q" for "http://h?q": request_path maps the empty path to "/"
 }
@@ -39,9 +47,7 @@ std::optional<std::string_view> strip_scheme_and_authority(std::string_view targ
 std::string_view request_path(std::string_view target) {
   const auto stripped = strip_scheme_and_authority(target);
   if (!stripped) return {};
-  std::string_view path = *stripped;
-  const std::size_t end = find_path_end(path, false);
-  if (end != std::string_view::npos) path = path.substr(0, end);
+  const std::string_view path = before_query_or_fragment(*stripped);
   return path.empty() ? std::string_view("/") : path;
 }
 
