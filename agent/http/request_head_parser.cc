@@ -201,7 +201,7 @@ bool take_plain_request_line(std::string_view& rest, RequestHead& out) {
 // value's bytes, and trims without a second look. Fills `out` and removes the
 // line from `rest`; false (nothing changed) for anything else, which
 // take_line + parse_header_line then decide as always.
-bool take_plain_header_line(std::string_view& rest, HttpHeader& out) {
+[[gnu::always_inline]] inline bool take_plain_header_line(std::string_view& rest, HttpHeader& out) {
   const char* const begin = rest.data();
   const char* const end = begin + rest.size();
   const char* const p = find_non_token_byte(begin, end);
