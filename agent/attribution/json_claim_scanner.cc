@@ -140,9 +140,10 @@ bool JsonClaimScanner::scalar_value(Target target) {
     default: {
       const char* start = p_;
       if (!number()) return false;
+      if (!keep) return true;  // (most numbers: "iat", "exp")
       const std::string_view text(start, static_cast<std::size_t>(p_ - start));
       const bool integer = text.find_first_of(".eE") == std::string_view::npos;
-      if (!keep || !integer || !fits_integer(text)) return true;  // floats are no claim values
+      if (!integer || !fits_integer(text)) return true;  // floats are no claim values
       store(target, text == "-0" ? std::string_view("0") : text);
       return true;
     }
@@ -199,7 +200,7 @@ void JsonClaimScanner::keep_bytes(const char* bytes, std::size_t n) {
 }
 
 std::string_view JsonClaimScanner::kept() const {
-  return std::string_view(text_, text_size_ < sizeof(text_) ? text_size_ : sizeof(text_));
+  return std::string_view(in_place_ != nullptr ? in_place_ : text_, std::min(text_size_, sizeof(text_)));
 }
 
 void JsonClaimScanner::keep_code_point(std::uint32_t cp) {
@@ -264,6 +265,18 @@ bool JsonClaimScanner::utf8_sequence() {
 bool JsonClaimScanner::string(bool keep) {
   ++p_;  // the opening quote
   text_size_ = 0;
+  in_place_ = nullptr;
+  const char* first = p_;
+  while (p_ < end_ && kPlainStringByte[static_cast<std::uint8_t>(*p_)]) ++p_;
+  if (p_ < end_ && *p_ == '"') {  // no escapes, no UTF-8 (most keys and values): kept where it is, not copied
+    if (keep) {
+      in_place_ = first;
+      text_size_ = static_cast<std::size_t>(p_ - first);
+    }
+    ++p_;
+    return true;
+  }
+  p_ = first;
   while (p_ < end_) {
     // Runs of plain printable ASCII (most of a JWT payload) in one go.
     const char* run = p_;

@@ -65,6 +65,9 @@ class JsonClaimScanner {
   // built per JWT, and clearing these 1.5 KB was most of its memset cost).
   char text_[kMaxIdLength + 1];
   std::size_t text_size_ = 0;
+  // Set when the last kept string had nothing to decode: its text is then
+  // these text_size_ bytes of the input, and text_ is unused.
+  const char* in_place_ = nullptr;
   std::size_t depth_ = 0;
   // Per level: 1 object, 0 array (10240 levels > any payload we accept).
   // A level's bit is written by push() before top_is_object() reads it.

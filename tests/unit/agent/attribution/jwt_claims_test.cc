@@ -93,6 +93,24 @@ TEST_F(JwtClaimReaderTest, StringEscapesAndUnicodeAreDecoded) {
   EXPECT_EQ(account_.view(), "acme");
 }
 
+// Names and values without escapes are compared and kept where they are in
+// the payload; with escapes they are decoded first. Both must give the same.
+TEST_F(JwtClaimReaderTest, EscapedAndPlainSpellingsOfNamesAndValuesAgree) {
+  EXPECT_EQ(read(make_jwt(R"({"\u0061ccount":"acme","s\u0075b":"bob"})")), Result::kFound);
+  EXPECT_EQ(account_.view(), "acme");
+  EXPECT_EQ(principal_.view(), "bob");
+  EXPECT_EQ(read(make_jwt(R"({"account":"ac\u006De","sub":"b\u006Fb","account":"acme2"})")), Result::kFound);
+  EXPECT_EQ(account_.view(), "acme2");
+  EXPECT_EQ(principal_.view(), "bob");
+  EXPECT_EQ(read(make_jwt("{\"account\":\"acme\",\"acc\xC3\xA9\":\"x\",\"acc\\\"\":\"y\"}")), Result::kFound);
+  EXPECT_EQ(account_.view(), "acme");
+  const std::string over(kMaxIdLength + 1, 'x');  // one past the limit, escaped or not: refused
+  EXPECT_EQ(read(make_jwt(R"({"account":")" + over + R"("})")), Result::kMissingClaim);
+  EXPECT_EQ(read(make_jwt(R"({"account":"\u0078)" + over.substr(1) + R"("})")), Result::kMissingClaim);
+  EXPECT_EQ(read(make_jwt(R"({"account":"\u0078)" + over.substr(2) + R"("})")), Result::kFound);
+  EXPECT_EQ(account_.view(), over.substr(1));
+}
+
 TEST_F(JwtClaimReaderTest, IntegersAsJsonParsersReadThem) {
   EXPECT_EQ(read(make_jwt(R"({"account":-0})")), Result::kFound);
   EXPECT_EQ(account_.view(), "0");
