@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/capture/pcap_file_format.h"
+#include "agent/capture/read_ahead_file.h"
 
 namespace ipattrib::agent {
 namespace {
@@ -25,6 +26,10 @@ namespace {
 // released window: only what lies before the current offset at the start of
 // a read_burst is released.
 constexpr std::size_t kWindowBytes = 4 << 20;
+// Read files are read this far ahead of the chunk being parsed (in at least
+// three buffers: the one parsed, the one before it until its last record is
+// copied, and one read ahead).
+constexpr std::size_t kReadAheadBytes = 512 << 10;
 // Each record header says where the next one is, so without help every
 // record waits for its cache line: the lines up to this far ahead of the
 // current record are prefetched.
@@ -92,7 +97,6 @@ class PcapFileReader final : public PacketSource {
         mapping_(mapping),
         fd_(fd),
         buffer_(std::move(buffer)),
-        chunk_bytes_(chunk_bytes),
         file_size_(file_size),
         format_(format),
         filter_(std::move(filter)) {
@@ -102,10 +106,17 @@ class PcapFileReader final : public PacketSource {
       advise_window(0);
     } else {
       view_.bytes = std::span<const std::uint8_t>(buffer_.data(), buffered);
+      // The slack holds the unread part of a chunk: less than one record,
+      // and than the file.
+      const auto slack = static_cast<std::size_t>(
+          std::min<std::uint64_t>(kPcapRecordHeaderSize + kPcapMaximumSnaplen, file_size_));
+      const std::size_t buffers = std::clamp<std::size_t>(kReadAheadBytes / chunk_bytes, 3, 64);
+      read_ahead_ = std::make_unique<ReadAheadFile>(fd_, buffered, file_size_, chunk_bytes, slack, buffers);
     }
   }
 
   ~PcapFileReader() override {
+    read_ahead_.reset();  // its thread reads fd_
     if (mapping_.base != nullptr) munmap(const_cast<std::uint8_t*>(mapping_.base), mapping_.size);
     if (fd_ >= 0) close(fd_);
   }
@@ -194,34 +205,27 @@ class PcapFileReader final : public PacketSource {
     failed_ = true;
   }
 
-  // Moves the unread bytes to the front of the buffer and reads up to
-  // chunk_bytes_ more after them. The buffer holds chunk_bytes_ plus the
-  // largest record, so a record that did not fit fits after enough refills.
-  // A file that ends early (shrunk since it was opened) is taken to end there.
+  // Moves on to the next chunk the read-ahead thread has read, with the
+  // unread bytes of this one (the start of a record the chunk end cut) put
+  // right before it, in its front slack: a record longer than a chunk is
+  // whole after enough refills. A file that ends early (shrunk since it was
+  // opened) is taken to end there.
   bool refill() {
     const std::size_t rest = view_.bytes.size() - offset_;
-    std::memmove(buffer_.data(), buffer_.data() + offset_, rest);
-    view_.base += offset_;
+    const ReadAheadFile::Chunk chunk = read_ahead_->next();
+    if (chunk.error != 0) {
+      error_ = fmt::format("capture file {}: cannot read at byte offset {}: {}", path_, chunk.offset + chunk.size,
+                           std::strerror(chunk.error));
+      failed_ = true;
+      return false;
+    }
+    std::memcpy(chunk.data - rest, view_.bytes.data() + offset_, rest);
+    read_ahead_->release_previous();  // the bytes just copied were its last use
+    view_.base = chunk.offset - rest;
+    view_.bytes = std::span<const std::uint8_t>(chunk.data - rest, rest + chunk.size);
     offset_ = 0;
     prefetched_ = 0;
-    std::size_t have = rest;
-    const std::size_t want = std::min<std::uint64_t>(chunk_bytes_, file_size_ - view_.base - rest);
-    while (have < rest + want) {
-      const ssize_t got = ::read(fd_, buffer_.data() + have, rest + want - have);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        error_ = fmt::format("capture file {}: cannot read at byte offset {}: {}", path_, view_.base + have,
-                             std::strerror(errno));
-        failed_ = true;
-        return false;
-      }
-      if (got == 0) {
-        file_size_ = view_.base + have;
-        break;
-      }
-      have += static_cast<std::size_t>(got);
-    }
-    view_.bytes = std::span<const std::uint8_t>(buffer_.data(), have);
+    if (chunk.end) file_size_ = chunk.offset + chunk.size;
     return true;
   }
 
@@ -254,8 +258,8 @@ class PcapFileReader final : public PacketSource {
   const std::string path_;
   const Mapping mapping_;
   const int fd_;
-  std::vector<std::uint8_t> buffer_;
-  const std::size_t chunk_bytes_;
+  std::vector<std::uint8_t> buffer_;  // the file's first chunk, read at open
+  std::unique_ptr<ReadAheadFile> read_ahead_;  // the chunks after it (not when mapped)
   std::uint64_t file_size_;
   const PcapFileFormat format_;
   const std::unique_ptr<OfflineFilter> filter_;
@@ -339,8 +343,9 @@ std::unique_ptr<PacketSource> open_pcap_file_reader(const std::string& path, con
     mapping.size = size;
   } else {
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    // One allocation for the whole read: a chunk plus the largest record.
-    buffer.resize(chunk + kPcapRecordHeaderSize + kPcapMaximumSnaplen);
+    // The first chunk, read here for the file header; the reader's
+    // read-ahead thread reads the rest.
+    buffer.resize(chunk);
     if (!read_fully(fd, buffer.data(), std::min<std::uint64_t>(chunk, size), buffered, why_not)) {
       close(fd);
       return nullptr;

@@ -1,7 +1,7 @@
 // PcapFileReader: the --read PacketSource for classic pcap files,
-// zero-copy per packet. By default the file is read in chunks (read(2), 256
-// KiB) into one buffer allocated at open; with PcapFileReadOptions::map it is
-// memory-mapped. Either way each frame is a view into those bytes, so a burst
+// zero-copy per packet. By default the file is read in chunks of 256 KiB by
+// a read-ahead thread (ReadAheadFile) while the caller works on the chunk
+// before; with PcapFileReadOptions::map it is memory-mapped. Either way each frame is a view into those bytes, so a burst
 // holds many frames and no byte is copied per packet: libpcap's fread copies
 // every record twice and returns one per call. Frames, timestamps (ns files
 // divided down to µs), captured and wire lengths, the BPF filter (libpcap's
@@ -27,7 +27,7 @@ namespace ipattrib::agent {
 // wrong in its own words).
 struct PcapFileReadOptions {
   // Map the whole file (frames are views into the mapping) instead of
-  // reading it in chunks into one buffer (frames are views into the buffer).
+  // reading it in chunks ahead of the caller (frames are views into a chunk).
   bool map = false;
   std::size_t read_chunk_bytes = 256 << 10;  // per read(2); tests make it tiny
 };
