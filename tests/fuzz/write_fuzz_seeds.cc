@@ -1,4 +1,4 @@
-// Writes the seed corpus of the HTTP and pcap file fuzz targets from the hand-written byte
+// Writes the seed corpus of the HTTP, pcap file and IP address fuzz targets from the hand-written byte
 // strings below (binary PROXY v2 headers included), so no binary files are
 // checked in. Usage: write_fuzz_seeds OUT_DIR -> OUT_DIR/<target>/<n>.
 #include <cstdint>
@@ -93,6 +93,21 @@ std::vector<std::string> pcap_file_seeds() {
   return seeds;
 }
 
+// fuzz_ip_address: "ADDRESS" or "ADDRESS OTHER".
+std::vector<std::string> ip_address_seeds() {
+  return {"192.0.2.1",
+          "10.30.0.5 10.30.0.9",
+          "0.0.0.0 255.255.255.255",
+          "01.2.3.4",
+          "1.2.3.256",
+          std::string("1.2.3.4\0junk 1.2.3.5", 20),
+          "2001:db8::1 2001:db8::ff",
+          "fd00:30::5 fd00:31::5",
+          "::ffff:10.0.0.1 10.0.0.1",
+          "[2001:db8::1]",
+          "fe80::1%eth0"};
+}
+
 bool write_seed(const std::filesystem::path& dir, int index, const std::string& bytes) {
   std::ofstream out(dir / ("seed-" + std::to_string(index)), std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -111,11 +126,13 @@ int main(int argc, char** argv) {
   const std::filesystem::path stream_dir = root / "fuzz_request_stream";
   const std::filesystem::path head_dir = root / "fuzz_request_head";
   const std::filesystem::path pcap_dir = root / "fuzz_pcap_file";
+  const std::filesystem::path ip_dir = root / "fuzz_ip_address";
   std::error_code error;
   std::filesystem::create_directories(proxy_dir, error);
   std::filesystem::create_directories(stream_dir, error);
   std::filesystem::create_directories(head_dir, error);
   std::filesystem::create_directories(pcap_dir, error);
+  std::filesystem::create_directories(ip_dir, error);
   int index = 0;
   bool ok = true;
   for (const std::string& seed : proxy_seeds()) ok = write_seed(proxy_dir, index++, seed) && ok;
@@ -136,6 +153,8 @@ int main(int argc, char** argv) {
   }
   index = 0;
   for (const std::string& seed : pcap_file_seeds()) ok = write_seed(pcap_dir, index++, seed) && ok;
+  index = 0;
+  for (const std::string& seed : ip_address_seeds()) ok = write_seed(ip_dir, index++, seed) && ok;
   if (!ok) std::fprintf(stderr, "cannot write seeds under %s\n", root.c_str());
   return ok ? 0 : 1;
 }
