@@ -73,6 +73,16 @@ TEST_F(JwtClaimReaderTest, BadBase64) {
     EXPECT_EQ(read(std::string("h.") + payload + ".s"), Result::kInvalid) << payload;
   }
   EXPECT_EQ(read("h." + std::string(JwtClaimReader::kMaxEncodedPayload + 4, 'A') + ".s"), Result::kInvalid);
+  // A byte outside the alphabet at any place of a four-character group.
+  const std::string good = base64url(R"({"account":"acme","sub":"bob"})");
+  ASSERT_EQ(read("h." + good + ".s"), Result::kFound);
+  for (const char bad : {'+', '/', '=', '!', '.', ' ', '\0', '\x80', '\xff'}) {
+    for (std::size_t at = 0; at < 8; ++at) {
+      std::string payload = good;
+      payload[at] = bad;
+      EXPECT_EQ(read("h." + payload + ".s"), bad == '.' ? Result::kNotJwt : Result::kInvalid) << at << " " << int(bad);
+    }
+  }
 }
 
 TEST_F(JwtClaimReaderTest, BadJson) {
