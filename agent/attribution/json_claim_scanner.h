@@ -46,6 +46,8 @@ class JsonClaimScanner {
   std::string_view kept() const;
   void keep_code_point(std::uint32_t cp);
   void skip_whitespace();
+  const char* skip_plain_string_bytes(const char* p) const;  // to the first '"', '\\', control or non-ASCII byte
+  const char* skip_digits(const char* p) const;
 
   bool push(bool is_object);
   void pop() { --depth_; }

@@ -121,6 +121,25 @@ TEST_F(JwtClaimReaderTest, EscapedAndPlainSpellingsOfNamesAndValuesAgree) {
   EXPECT_EQ(account_.view(), over.substr(1));
 }
 
+// String bytes are skipped 16 at a time where the CPU allows: an escape, a
+// UTF-8 sequence or a control byte must be seen wherever it falls.
+TEST_F(JwtClaimReaderTest, SpecialBytesAnywhereInALongString) {
+  for (std::size_t at = 0; at < 40; ++at) {
+    const std::string before(at, 'a');
+    const std::string after(39 - at, 'z');
+    EXPECT_EQ(read(make_jwt(R"({"account":")" + before + R"(\u0041)" + after + R"("})")), Result::kFound) << at;
+    EXPECT_EQ(account_.view(), before + "A" + after) << at;
+    EXPECT_EQ(read(make_jwt(R"({"account":")" + before + "\xC3\xA9" + after + R"("})")), Result::kFound) << at;
+    EXPECT_EQ(account_.view(), before + "\xC3\xA9" + after) << at;
+    EXPECT_EQ(read(make_jwt(R"({"account":")" + before + "\x01" + after + R"("})")), Result::kInvalid) << at;
+    EXPECT_EQ(read(make_jwt(R"({"account":")" + before + "\xFF" + after + R"("})")), Result::kInvalid) << at;
+    EXPECT_EQ(read(make_jwt(R"({"account":")" + before + R"(","x":")" + after + R"("})")),
+              at == 0 ? Result::kMissingClaim : Result::kFound)  // an empty id is none
+        << at;
+    EXPECT_EQ(account_.view(), before) << at;
+  }
+}
+
 TEST_F(JwtClaimReaderTest, IntegersAsJsonParsersReadThem) {
   EXPECT_EQ(read(make_jwt(R"({"account":-0})")), Result::kFound);
   EXPECT_EQ(account_.view(), "0");
