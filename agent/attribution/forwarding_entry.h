@@ -45,8 +45,15 @@ void for_each_list_entry(std::string_view value, Visit&& visit) {
     const std::string_view entry = trim_ows(value.substr(start, end - start));
     if (!entry.empty()) visit(entry);
   };
-  bool quoted = false;
   std::size_t start = 0;
+  if (value.find('"') == std::string_view::npos) {  // nothing quoted (X-Forwarded-For): split at every comma
+    for (std::size_t comma; (comma = value.find(',', start)) != std::string_view::npos; start = comma + 1) {
+      emit(start, comma);
+    }
+    emit(start, value.size());
+    return;
+  }
+  bool quoted = false;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
     if (c != ',' && c != '"' && c != '\\') continue;  // most bytes: one test, not the quoting logic

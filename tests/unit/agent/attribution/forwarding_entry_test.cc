@@ -63,6 +63,9 @@ TEST(ListEntryTest, SplitsTrimsSkipsEmptyAndRespectsQuotes) {
             (std::vector<std::string>{R"(for="a,b";proto=http)", "for=1.2.3.4"}));
   EXPECT_TRUE(entries("").empty());
   EXPECT_TRUE(entries(" , ").empty());
+  // Outside quotes a backslash is an ordinary byte, with or without a quote elsewhere in the value.
+  EXPECT_EQ(entries(R"(a\,b,)"), (std::vector<std::string>{R"(a\)", "b"}));
+  EXPECT_EQ(entries(R"(a\,b,"c")"), (std::vector<std::string>{R"(a\)", "b", R"("c")"}));
 }
 
 TEST(ListEntryTest, UnterminatedQuoteSwallowsTheRestIntoOneEntry) {
