@@ -23,7 +23,7 @@
 #include "agent/flow/client_stream_consumer.h"
 #include "agent/flow/flow_config.h"
 #include "agent/flow/flow_entry.h"
-#include "agent/flow/huge_page_region.h"
+#include "ipattrib/huge_page_region.h"
 #include "ipattrib/stats_sink.h"
 
 namespace ipattrib::agent {

@@ -1,10 +1,10 @@
 #include "agent/geo/geo_cache.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
+#include <span>
 
 #include "ipattrib/hash_mix.h"
 
@@ -28,15 +28,6 @@ void prefix_masks(int prefix_length, std::uint64_t* high, std::uint64_t* low) {
 
 bool is_v4_mapped(std::uint64_t high, std::uint64_t low) {
   return high == 0 && (low >> 32) == 0xffff;
-}
-
-// Marks the whole 2 MiB pages inside [data, data + bytes) for transparent
-// huge pages (THP "madvise" mode, Debian's default). Best effort.
-void advise_huge_pages(void* data, std::size_t bytes) {
-  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + kHugePage - 1) & ~(kHugePage - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(kHugePage - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 // Bucket sizes: clients of one /24 or /48 usually share their networks, so
@@ -64,16 +55,13 @@ void GeoCacheStats::report(StatsSink& sink) const {
 GeoCache::GeoCache(const GeoResolver& resolver, std::uint32_t capacity) : resolver_(resolver) {
   if (capacity == 0) return;
   const std::uint32_t sets = std::bit_ceil(std::max<std::uint32_t>(1, (capacity + kWays - 1) / kWays));
-  // Each lookup lands on a random set of a table of megabytes (5 MB at the
-  // default 65536 entries): with 4 KiB pages nearly every one was a TLB miss
-  // as well as a cache miss (perf: ~8% of the packet path). Ask for huge
-  // pages before the tables are first touched.
-  sets_.reserve(sets);
-  advise_huge_pages(sets_.data(), sets_.capacity() * sizeof(Set));
-  answers_.reserve(static_cast<std::size_t>(sets) * kWays);
-  advise_huge_pages(answers_.data(), answers_.capacity() * sizeof(Answer));
-  sets_.resize(sets);
-  answers_.resize(static_cast<std::size_t>(sets) * kWays);
+  set_region_ = HugePageRegion(sets * sizeof(Set));
+  answer_region_ = HugePageRegion(static_cast<std::size_t>(sets) * kWays * sizeof(Answer));
+  sets_ = static_cast<Set*>(set_region_.data());
+  std::uninitialized_value_construct_n(sets_, sets);
+  answers_ = static_cast<Answer*>(answer_region_.data());
+  std::uninitialized_value_construct_n(answers_, static_cast<std::size_t>(sets) * kWays);
+  set_count_ = sets;
   set_mask_ = sets - 1;
 }
 
@@ -90,7 +78,7 @@ void GeoCache::pick_up_generation() {
   databases_ = resolver_.snapshot();
   generation_ = databases_->generation;
   // Answers (and their as_org views) belong to the old files.
-  for (Set& set : sets_) std::fill(std::begin(set.flags), std::end(set.flags), std::uint8_t{0});
+  for (Set& set : std::span<Set>(sets_, set_count_)) std::fill(std::begin(set.flags), std::end(set.flags), std::uint8_t{0});
 }
 
 GeoCache::Key GeoCache::key_of(const IpAddress& address) {
@@ -111,7 +99,7 @@ std::uint32_t GeoCache::set_index(const Key& key) const {
 }
 
 void GeoCache::prefetch(const IpAddress& address) const {
-  if (sets_.empty() || !address.is_set()) return;
+  if (set_count_ == 0 || !address.is_set()) return;
   const std::uint32_t index = set_index(key_of(address));
   __builtin_prefetch(&sets_[index]);
   const Answer* answers = &answers_[static_cast<std::size_t>(index) * kWays];
@@ -134,7 +122,7 @@ void GeoCache::enrich(const IpAddress& address, GeoInfo& geo) {
 
   Set* set = nullptr;
   Answer* answers = nullptr;
-  if (!sets_.empty()) {
+  if (set_count_ != 0) {
     const std::uint32_t index = set_index(key);
     set = &sets_[index];
     answers = &answers_[static_cast<std::size_t>(index) * kWays];

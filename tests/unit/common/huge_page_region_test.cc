@@ -1,5 +1,5 @@
 // HugePageRegion: alignment, zero fill, and the memory it reports.
-#include "agent/flow/huge_page_region.h"
+#include "ipattrib/huge_page_region.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <utility>
 
-namespace ipattrib::agent {
+namespace ipattrib {
 namespace {
 
 TEST(HugePageRegionTest, LargeRegionIsHugePageAlignedZeroedAndWritable) {
@@ -53,4 +53,4 @@ TEST(HugePageRegionTest, MoveLeavesTheSourceEmpty) {
 }
 
 }  // namespace
-}  // namespace ipattrib::agent
+}  // namespace ipattrib

@@ -1,8 +1,8 @@
 // HugePageRegion: one block of address space for a table that is sized once
-// (the flow table's entries and buckets). Large blocks are 2 MiB aligned and
-// advised for transparent huge pages, so a table of a million flows is ~80
-// TLB entries instead of ~40 000 and a random lookup stops paying a page walk
-// on top of its cache miss. The kernel commits pages when they are first
+// (the flow table's entries and buckets, the geo cache's sets and answers).
+// Large blocks are 2 MiB aligned and advised for transparent huge pages, so
+// a table of a million flows is ~80 TLB entries instead of ~40 000 and a
+// random lookup stops paying a page walk on top of its cache miss. The kernel commits pages when they are first
 // touched, so memory grows with what the table actually uses and can never
 // pass the size given here. Where huge pages are unavailable (THP "never",
 // no madvise) the block is ordinary pages and works the same.
@@ -10,7 +10,7 @@
 
 #include <cstddef>
 
-namespace ipattrib::agent {
+namespace ipattrib {
 
 class HugePageRegion {
  public:
@@ -42,4 +42,4 @@ class HugePageRegion {
   bool huge_ = false;
 };
 
-}  // namespace ipattrib::agent
+}  // namespace ipattrib

@@ -1,4 +1,4 @@
-#include "agent/flow/huge_page_region.h"
+#include "ipattrib/huge_page_region.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <new>
 #include <utility>
 
-namespace ipattrib::agent {
+namespace ipattrib {
 namespace {
 
 std::size_t round_up(std::size_t value, std::size_t unit) { return (value + unit - 1) / unit * unit; }
@@ -74,4 +74,4 @@ std::size_t HugePageRegion::committed_bytes(std::size_t used) const {
   return committed < size_ ? committed : size_;
 }
 
-}  // namespace ipattrib::agent
+}  // namespace ipattrib
