@@ -26,10 +26,11 @@ namespace {
 // released window: only what lies before the current offset at the start of
 // a read_burst is released.
 constexpr std::size_t kWindowBytes = 4 << 20;
-// Read files are read this far ahead of the chunk being parsed (in at least
-// three buffers: the one parsed, the one before it until its last record is
-// copied, and one read ahead).
-constexpr std::size_t kReadAheadBytes = 512 << 10;
+// Read files are read this far ahead of the chunk being parsed, in at least
+// four buffers: the one parsed, the one before it until its last record is
+// copied, and two read ahead (the reading thread, woken when half the
+// buffers are free, then reads two chunks per wake-up).
+constexpr std::size_t kReadAheadBytes = 1 << 20;
 // Each record header says where the next one is, so without help every
 // record waits for its cache line: the lines up to this far ahead of the
 // current record are prefetched.
@@ -110,7 +111,7 @@ class PcapFileReader final : public PacketSource {
       // and than the file.
       const auto slack = static_cast<std::size_t>(
           std::min<std::uint64_t>(kPcapRecordHeaderSize + kPcapMaximumSnaplen, file_size_));
-      const std::size_t buffers = std::clamp<std::size_t>(kReadAheadBytes / chunk_bytes, 3, 64);
+      const std::size_t buffers = std::clamp<std::size_t>(kReadAheadBytes / chunk_bytes, 4, 64);
       read_ahead_ = std::make_unique<ReadAheadFile>(fd_, buffered, file_size_, chunk_bytes, slack, buffers);
     }
   }

@@ -34,7 +34,8 @@ class ReadAheadFile {
 
   // Reads `fd` (not owned; it must outlive this) from `start` up to `stop`
   // (the file's size at open: bytes appended later are not read) in reads
-  // of `chunk_bytes`, into `buffers` buffers (at least 2).
+  // of `chunk_bytes`, into `buffers` buffers (at least 2). When all are
+  // full the thread sleeps until half of them are free again.
   ReadAheadFile(int fd, std::uint64_t start, std::uint64_t stop, std::size_t chunk_bytes, std::size_t front_slack,
                 std::size_t buffers = 3);
   ~ReadAheadFile();  // stops the thread (an ongoing read finishes first)
@@ -55,8 +56,11 @@ class ReadAheadFile {
     Chunk chunk;
   };
 
-  void run();
   Chunk read_chunk(Buffer& buffer, std::uint64_t offset);
+  // With mutex_ held.
+  std::size_t free_buffers() const { return buffers_.size() - static_cast<std::size_t>(filled_ - released_); }
+  // Gives the oldest chunk handed out back; true when the thread is to be woken.
+  bool release_oldest();
 
   const int fd_;
   const std::uint64_t stop_;
@@ -73,6 +77,8 @@ class ReadAheadFile {
   std::uint64_t handed_ = 0;    // chunks next() has returned
   std::uint64_t released_ = 0;  // chunks the consumer has given back
   bool stopping_ = false;
+  bool reader_waiting_ = false;  // the thread sleeps until wake_at_free_ buffers are free
+  std::size_t wake_at_free_ = 1;
   Chunk last_;                  // the chunk next() returned last
   std::thread thread_;
 };
