@@ -3,7 +3,6 @@
 // Cidr::contains, which compares words, against a bit-by-bit reference.
 // Input: "ADDRESS" or "ADDRESS OTHER"; when both parse, OTHER is checked
 // against ADDRESS/n for every prefix length n of ADDRESS's family.
-#include <arpa/inet.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -13,37 +12,17 @@
 #include <string_view>
 
 #include "ipattrib/ip_address.h"
+#include "tests/support/ip_address_reference.h"
 
 namespace {
 
 using ipattrib::Cidr;
 using ipattrib::IpAddress;
+using ipattrib::test_support::contains_bitwise;
+using ipattrib::test_support::parse_with_inet_pton;
 
 void require(bool condition) {
   if (!condition) std::abort();
-}
-
-std::optional<IpAddress> parse_with_inet_pton(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  if (text.empty() || text.size() >= IpAddress::kMaxTextLength) return std::nullopt;
-  const std::string copy(text);
-  std::uint8_t raw[16];
-  if (text.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, copy.c_str(), raw) != 1) return std::nullopt;
-    return IpAddress::from_v4_bytes(raw);
-  }
-  if (inet_pton(AF_INET6, copy.c_str(), raw) != 1) return std::nullopt;
-  return IpAddress::from_v6_bytes(raw);
-}
-
-bool contains_bitwise(const Cidr& cidr, const IpAddress& address) {
-  if (!address.is_set() || address.is_v4() != cidr.network.is_v4()) return false;
-  const int bits = cidr.network.is_v4() ? cidr.prefix_length + 96 : cidr.prefix_length;
-  for (int bit = 0; bit < bits; ++bit) {
-    const int mask = 0x80 >> (bit % 8);
-    if ((address.bytes()[bit / 8] & mask) != (cidr.network.bytes()[bit / 8] & mask)) return false;
-  }
-  return true;
 }
 
 std::optional<IpAddress> parse_checked(std::string_view text) {

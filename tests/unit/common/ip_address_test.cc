@@ -1,14 +1,18 @@
 #include "ipattrib/ip_address.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 #include <string>
 
+#include "tests/support/ip_address_reference.h"
+
 namespace ipattrib {
 namespace {
+
+using test_support::contains_bitwise;
+using test_support::parse_with_inet_pton;
 
 TEST(IpAddressTest, ParsesAndFormatsV4) {
   auto a = IpAddress::parse("192.0.2.17");
@@ -91,19 +95,6 @@ TEST(CidrSetTest, MatchesAnyMember) {
 // accepts (on the NUL-terminated text, as it used to be called) and give
 // the same bytes. Hand-picked edge cases, then random strings over the
 // characters that matter.
-std::optional<IpAddress> parse_with_inet_pton(const std::string& text) {
-  std::string t = text;
-  if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
-  if (t.empty() || t.size() >= IpAddress::kMaxTextLength) return std::nullopt;
-  std::uint8_t raw[16];
-  if (t.find(':') == std::string::npos) {
-    if (inet_pton(AF_INET, t.c_str(), raw) != 1) return std::nullopt;
-    return IpAddress::from_v4_bytes(raw);
-  }
-  if (inet_pton(AF_INET6, t.c_str(), raw) != 1) return std::nullopt;
-  return IpAddress::from_v6_bytes(raw);
-}
-
 TEST(IpAddressTest, ParsesV4ExactlyAsInetPton) {
   const std::string cases[] = {
       "0.0.0.0", "255.255.255.255", "256.0.0.1", "1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3.0", "0.0.0.00",
@@ -131,16 +122,6 @@ TEST(IpAddressTest, ParsesV4ExactlyAsInetPton) {
 
 // Cidr::contains compares words; check it against a bit-by-bit reference
 // for every prefix length of both families.
-bool contains_bitwise(const Cidr& cidr, const IpAddress& address) {
-  if (!address.is_set() || address.is_v4() != cidr.network.is_v4()) return false;
-  const int bits = cidr.network.is_v4() ? cidr.prefix_length + 96 : cidr.prefix_length;
-  for (int bit = 0; bit < bits; ++bit) {
-    const int mask = 0x80 >> (bit % 8);
-    if ((address.bytes()[bit / 8] & mask) != (cidr.network.bytes()[bit / 8] & mask)) return false;
-  }
-  return true;
-}
-
 TEST(CidrTest, ContainsAgreesWithBitwiseReference) {
   std::mt19937 rng(11);
   auto random_bytes = [&rng](std::uint8_t* out, int n) {
