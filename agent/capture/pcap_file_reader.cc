@@ -98,6 +98,7 @@ class PcapFileReader final : public PacketSource {
         mapping_(mapping),
         fd_(fd),
         buffer_(std::move(buffer)),
+        chunk_bytes_(chunk_bytes),
         file_size_(file_size),
         format_(format),
         filter_(std::move(filter)) {
@@ -107,12 +108,6 @@ class PcapFileReader final : public PacketSource {
       advise_window(0);
     } else {
       view_.bytes = std::span<const std::uint8_t>(buffer_.data(), buffered);
-      // The slack holds the unread part of a chunk: less than one record,
-      // and than the file.
-      const auto slack = static_cast<std::size_t>(
-          std::min<std::uint64_t>(kPcapRecordHeaderSize + kPcapMaximumSnaplen, file_size_));
-      const std::size_t buffers = std::clamp<std::size_t>(kReadAheadBytes / chunk_bytes, 4, 64);
-      read_ahead_ = std::make_unique<ReadAheadFile>(fd_, buffered, file_size_, chunk_bytes, slack, buffers);
     }
   }
 
@@ -212,6 +207,7 @@ class PcapFileReader final : public PacketSource {
   // whole after enough refills. A file that ends early (shrunk since it was
   // opened) is taken to end there.
   bool refill() {
+    if (!read_ahead_) start_read_ahead();
     const std::size_t rest = view_.bytes.size() - offset_;
     const ReadAheadFile::Chunk chunk = read_ahead_->next();
     if (chunk.error != 0) {
@@ -228,6 +224,20 @@ class PcapFileReader final : public PacketSource {
     prefetched_ = 0;
     if (chunk.end) file_size_ = chunk.offset + chunk.size;
     return true;
+  }
+
+  // At the first refill, not at open: the agent opens its source before it
+  // drops privileges, and capabilities and no_new_privs are per thread, so a
+  // thread started then would keep what the packet thread gives up.
+  void start_read_ahead() {
+    // The slack holds the unread part of a chunk: less than one record, and
+    // than the file.
+    const auto slack =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kPcapRecordHeaderSize + kPcapMaximumSnaplen, file_size_));
+    const std::size_t buffers = std::clamp<std::size_t>(kReadAheadBytes / chunk_bytes_, 4, 64);
+    // The first chunk, read at open, is the view until now.
+    read_ahead_ = std::make_unique<ReadAheadFile>(fd_, view_.base + view_.bytes.size(), file_size_, chunk_bytes_, slack,
+                                                  buffers);
   }
 
   void prefetch_ahead() {
@@ -260,6 +270,7 @@ class PcapFileReader final : public PacketSource {
   const Mapping mapping_;
   const int fd_;
   std::vector<std::uint8_t> buffer_;  // the file's first chunk, read at open
+  const std::size_t chunk_bytes_;
   std::unique_ptr<ReadAheadFile> read_ahead_;  // the chunks after it (not when mapped)
   std::uint64_t file_size_;
   const PcapFileFormat format_;
