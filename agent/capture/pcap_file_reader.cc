@@ -89,15 +89,13 @@ struct FileView {
 
 class PcapFileReader final : public PacketSource {
  public:
-  // Reads through `mapping` when it is set, else from `fd` into `buffer`
-  // (which holds the file's first bytes, `buffered` of them).
-  PcapFileReader(std::string path, Mapping mapping, int fd, std::vector<std::uint8_t> buffer,
-                       std::size_t buffered, std::size_t chunk_bytes, std::uint64_t file_size,
-                       const PcapFileFormat& format, std::unique_ptr<OfflineFilter> filter)
+  // Reads through `mapping` when it is set, else from `fd` in chunks of
+  // `chunk_bytes` on a read-ahead thread, from the first record on.
+  PcapFileReader(std::string path, Mapping mapping, int fd, std::size_t chunk_bytes, std::uint64_t file_size,
+                 const PcapFileFormat& format, std::unique_ptr<OfflineFilter> filter)
       : path_(std::move(path)),
         mapping_(mapping),
         fd_(fd),
-        buffer_(std::move(buffer)),
         chunk_bytes_(chunk_bytes),
         file_size_(file_size),
         format_(format),
@@ -106,8 +104,9 @@ class PcapFileReader final : public PacketSource {
       view_.bytes = std::span<const std::uint8_t>(mapping_.base, mapping_.size);
       (void)madvise(const_cast<std::uint8_t*>(mapping_.base), mapping_.size, MADV_SEQUENTIAL);
       advise_window(0);
+      offset_ = kPcapFileHeaderSize;
     } else {
-      view_.bytes = std::span<const std::uint8_t>(buffer_.data(), buffered);
+      view_.base = kPcapFileHeaderSize;  // empty: the first read_burst refills
     }
   }
 
@@ -235,9 +234,7 @@ class PcapFileReader final : public PacketSource {
     const auto slack =
         static_cast<std::size_t>(std::min<std::uint64_t>(kPcapRecordHeaderSize + kPcapMaximumSnaplen, file_size_));
     const std::size_t buffers = std::clamp<std::size_t>(kReadAheadBytes / chunk_bytes_, 4, 64);
-    // The first chunk, read at open, is the view until now.
-    read_ahead_ = std::make_unique<ReadAheadFile>(fd_, view_.base + view_.bytes.size(), file_size_, chunk_bytes_, slack,
-                                                  buffers);
+    read_ahead_ = std::make_unique<ReadAheadFile>(fd_, kPcapFileHeaderSize, file_size_, chunk_bytes_, slack, buffers);
   }
 
   void prefetch_ahead() {
@@ -269,15 +266,14 @@ class PcapFileReader final : public PacketSource {
   const std::string path_;
   const Mapping mapping_;
   const int fd_;
-  std::vector<std::uint8_t> buffer_;  // the file's first chunk, read at open
   const std::size_t chunk_bytes_;
-  std::unique_ptr<ReadAheadFile> read_ahead_;  // the chunks after it (not when mapped)
+  std::unique_ptr<ReadAheadFile> read_ahead_;  // not when mapped
   std::uint64_t file_size_;
   const PcapFileFormat format_;
   const std::unique_ptr<OfflineFilter> filter_;
   const std::size_t page_size_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   FileView view_;
-  std::size_t offset_ = kPcapFileHeaderSize;  // in view_
+  std::size_t offset_ = 0;  // in view_
   std::size_t window_end_ = 0;
   std::size_t released_ = 0;
   std::size_t prefetched_ = 0;
@@ -311,17 +307,16 @@ int open_regular_file(const std::string& path, std::uint64_t& size, std::string&
   return fd;
 }
 
-// Reads until `buffer` holds `want` bytes or the file ends.
-bool read_fully(int fd, std::uint8_t* buffer, std::size_t want, std::size_t& have, std::string& why_not) {
-  have = 0;
-  while (have < want) {
-    const ssize_t got = ::read(fd, buffer + have, want - have);
+// Reads the file header (open_regular_file saw the file is long enough).
+bool read_file_header(int fd, std::uint8_t (&header)[kPcapFileHeaderSize], std::string& why_not) {
+  std::size_t have = 0;
+  while (have < kPcapFileHeaderSize) {
+    const ssize_t got = ::pread(fd, header + have, kPcapFileHeaderSize - have, static_cast<off_t>(have));
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      why_not = fmt::format("cannot read it: {}", std::strerror(errno));
+    if (got <= 0) {
+      why_not = got < 0 ? fmt::format("cannot read it: {}", std::strerror(errno)) : "shorter than a pcap file header";
       return false;
     }
-    if (got == 0) break;
     have += static_cast<std::size_t>(got);
   }
   return true;
@@ -339,8 +334,7 @@ std::unique_ptr<PacketSource> open_pcap_file_reader(const std::string& path, con
   int fd = open_regular_file(path, size, why_not);
   if (fd < 0) return nullptr;
   Mapping mapping;
-  std::vector<std::uint8_t> buffer;
-  std::size_t buffered = 0;
+  std::uint8_t header[kPcapFileHeaderSize];
   const std::size_t chunk = std::max<std::size_t>(options.read_chunk_bytes, kPcapFileHeaderSize);
   if (options.map) {
     void* base = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -355,10 +349,7 @@ std::unique_ptr<PacketSource> open_pcap_file_reader(const std::string& path, con
     mapping.size = size;
   } else {
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    // The first chunk, read here for the file header; the reader's
-    // read-ahead thread reads the rest.
-    buffer.resize(chunk);
-    if (!read_fully(fd, buffer.data(), std::min<std::uint64_t>(chunk, size), buffered, why_not)) {
+    if (!read_file_header(fd, header, why_not)) {
       close(fd);
       return nullptr;
     }
@@ -370,13 +361,12 @@ std::unique_ptr<PacketSource> open_pcap_file_reader(const std::string& path, con
   };
   const std::span<const std::uint8_t> first =
       mapping.base != nullptr ? std::span<const std::uint8_t>(mapping.base, mapping.size)
-                              : std::span<const std::uint8_t>(buffer.data(), buffered);
+                              : std::span<const std::uint8_t>(header, kPcapFileHeaderSize);
   const std::optional<PcapFileFormat> format = parse_pcap_file_header(first, why_not);
   if (!format) return give_up();
   auto compiled = std::make_unique<OfflineFilter>();
   if (!compiled->compile(filter, *format, why_not)) return give_up();
-  return std::make_unique<PcapFileReader>(path, mapping, fd, std::move(buffer), buffered, chunk, size,
-                                                *format, std::move(compiled));
+  return std::make_unique<PcapFileReader>(path, mapping, fd, chunk, size, *format, std::move(compiled));
 }
 
 }  // namespace ipattrib::agent

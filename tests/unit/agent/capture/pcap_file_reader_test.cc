@@ -356,16 +356,16 @@ TEST_F(PcapFileReaderTest, BreakLoopEndsReadingMidFile) {
   EXPECT_EQ(status, ReadStatus::kEnd);
 }
 
-// The read-ahead thread starts with the first read past the first chunk,
-// not at open: the agent opens its source before dropping privileges, and a
-// thread started then would keep the per-thread ones (capabilities).
-TEST_F(PcapFileReaderTest, ReadAheadThreadStartsAtTheFirstReadPastTheFirstChunk) {
+// The read-ahead thread starts with the first read, not at open: the agent
+// opens its source before dropping privileges, and a thread started then
+// would keep the per-thread ones (capabilities).
+TEST_F(PcapFileReaderTest, ReadAheadThreadStartsAtTheFirstRead) {
   auto threads = [] {
     return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator{});
   };
   const fs::path file = write("lazy.pcap", test::pcap_bytes(five_records(false, false)));
   PcapFileReadOptions options;
-  options.read_chunk_bytes = 64;  // the file header and part of the first record
+  options.read_chunk_bytes = 64;  // several chunks
   const auto before = threads();
   std::string why_not;
   auto source = open_pcap_file_reader(file.string(), "", why_not, options);
@@ -374,7 +374,7 @@ TEST_F(PcapFileReaderTest, ReadAheadThreadStartsAtTheFirstReadPastTheFirstChunk)
   std::vector<RawFrame> burst(8);
   ReadStatus status = ReadStatus::kFrames;
   EXPECT_GT(source->read_burst(burst, status), 0u);
-  EXPECT_EQ(threads(), before + 1) << "the read-ahead thread, once the first chunk is used up";
+  EXPECT_EQ(threads(), before + 1) << "the read-ahead thread, from the first read on";
   source.reset();
   EXPECT_EQ(threads(), before) << "and gone with the reader";
 }
