@@ -13,37 +13,39 @@ ReadAheadFile::ReadAheadFile(int fd, std::uint64_t start, std::uint64_t stop, st
     : fd_(fd), stop_(stop), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)), front_slack_(front_slack) {
   buffers_.resize(std::max<std::size_t>(buffers, 2));
   wake_at_free_ = buffers_.size() / 2;
-  for (Buffer& buffer : buffers_) buffer.bytes = std::make_unique_for_overwrite<std::uint8_t[]>(front_slack_ + chunk_bytes_);
-  last_.offset = start;
-  thread_ = std::thread([this, start] {
-    pthread_setname_np(pthread_self(), "ipattrib-read");  // for top -H and perf
-    std::uint64_t offset = start;
-    while (true) {
-      Buffer* buffer = nullptr;
-      {
-        std::unique_lock lock(mutex_);
-        if (free_buffers() == 0) {
-          // Asleep until half the buffers are free, not one: woken once per
-          // that many chunks (each wake-up is a futex call on the packet thread).
-          reader_waiting_ = true;
-          changed_.wait(lock, [&] { return stopping_ || free_buffers() >= wake_at_free_; });
-          reader_waiting_ = false;
-        }
-        if (stopping_) return;
-        buffer = &buffers_[filled_ % buffers_.size()];
+  for (Buffer& buffer : buffers_) {
+    buffer.bytes = std::make_unique_for_overwrite<std::uint8_t[]>(front_slack_ + chunk_bytes_);
+  }
+  thread_ = std::thread([this, start] { read_loop(start); });
+}
+
+void ReadAheadFile::read_loop(std::uint64_t offset) {
+  pthread_setname_np(pthread_self(), "ipattrib-read");  // for top -H and perf
+  while (true) {
+    Buffer* buffer = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      if (free_buffers() == 0) {
+        // Asleep until half the buffers are free, not one: woken once per
+        // that many chunks (each wake-up is a futex call on the packet thread).
+        reader_waiting_ = true;
+        changed_.wait(lock, [&] { return stopping_ || free_buffers() >= wake_at_free_; });
+        reader_waiting_ = false;
       }
-      // The buffer is the thread's alone until it is counted as filled.
-      const Chunk chunk = read_chunk(*buffer, offset);
-      {
-        std::lock_guard lock(mutex_);
-        buffer->chunk = chunk;
-        ++filled_;
-      }
-      changed_.notify_all();
-      if (chunk.end) return;
-      offset += chunk.size;
+      if (stopping_) return;
+      buffer = &buffers_[filled_ % buffers_.size()];
     }
-  });
+    // The buffer is the thread's alone until it is counted as filled.
+    const Chunk chunk = read_chunk(*buffer, offset);
+    {
+      std::lock_guard lock(mutex_);
+      buffer->chunk = chunk;
+      ++filled_;
+    }
+    changed_.notify_all();
+    if (chunk.end) return;
+    offset += chunk.size;
+  }
 }
 
 ReadAheadFile::~ReadAheadFile() {

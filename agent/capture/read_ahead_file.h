@@ -56,6 +56,8 @@ class ReadAheadFile {
     Chunk chunk;
   };
 
+  // The thread: fills free buffers in file order from `offset` until the end.
+  void read_loop(std::uint64_t offset);
   Chunk read_chunk(Buffer& buffer, std::uint64_t offset);
   // With mutex_ held.
   std::size_t free_buffers() const { return buffers_.size() - static_cast<std::size_t>(filled_ - released_); }
@@ -70,16 +72,17 @@ class ReadAheadFile {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  // Buffers in file order, as a ring: [consumed_, filled_) hold chunks read
-  // ahead, [filled_, consumed_ + buffers) are free for the thread. Counts
-  // only grow; the buffer is the count modulo the number of buffers.
+  // Buffers in file order, as a ring: [released_, filled_) hold chunks read
+  // (the first handed_ - released_ of them are the consumer's), the others
+  // are free for the thread. Counts only grow; a chunk's buffer is its count
+  // modulo the number of buffers.
   std::uint64_t filled_ = 0;    // chunks the thread has read
   std::uint64_t handed_ = 0;    // chunks next() has returned
   std::uint64_t released_ = 0;  // chunks the consumer has given back
   bool stopping_ = false;
   bool reader_waiting_ = false;  // the thread sleeps until wake_at_free_ buffers are free
   std::size_t wake_at_free_ = 1;
-  Chunk last_;                  // the chunk next() returned last
+  Chunk last_;  // the chunk next() returned last
   std::thread thread_;
 };
 

@@ -78,7 +78,9 @@ void GeoCache::pick_up_generation() {
   databases_ = resolver_.snapshot();
   generation_ = databases_->generation;
   // Answers (and their as_org views) belong to the old files.
-  for (Set& set : std::span<Set>(sets_, set_count_)) std::fill(std::begin(set.flags), std::end(set.flags), std::uint8_t{0});
+  for (Set& set : std::span<Set>(sets_, set_count_)) {
+    std::fill(std::begin(set.flags), std::end(set.flags), std::uint8_t{0});
+  }
 }
 
 GeoCache::Key GeoCache::key_of(const IpAddress& address) {
