@@ -72,8 +72,11 @@ class GeoCache {
     GeoInfo info;
   };
   static_assert(sizeof(Set) == 64 && sizeof(Answer) == 64, "a set's tags and each answer: one cache line");
-  static_assert(std::is_trivially_destructible_v<Set> && std::is_trivially_destructible_v<Answer>,
-                "built in a HugePageRegion and never destroyed");
+  // Implicit-lifetime types whose zero bytes are their empty state: they live
+  // in a zero-filled HugePageRegion without being constructed or destroyed.
+  static_assert(std::is_aggregate_v<Set> && std::is_aggregate_v<Answer> && std::is_trivially_copyable_v<Set> &&
+                    std::is_trivially_copyable_v<Answer>,
+                "used in a zero-filled HugePageRegion without construction");
   static constexpr std::uint8_t kValid = 1;
   static constexpr std::uint8_t kV4 = 2;
   static constexpr std::uint8_t kLongV6 = 4;
