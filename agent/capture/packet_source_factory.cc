@@ -5,7 +5,7 @@
 #include "agent/capture/pcap_file_reader.h"
 #include "agent/capture/pcap_source.h"
 #ifdef IPATTRIB_WITH_DPDK
-#include "agent/capture/dpdk_source.h"
+#include "agent/capture/dpdk_module.h"
 #endif
 
 namespace ipattrib::agent {
@@ -39,7 +39,7 @@ std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, St
   // --read / --interface on the command line mean libpcap, whatever the backend.
   if (config.backend == CaptureBackend::kDpdk && config.read_file.empty() && config.interface.empty()) {
 #ifdef IPATTRIB_WITH_DPDK
-    return open_dpdk_source(config, status);
+    return open_dpdk_module_source(config, status);
 #else
     status = Status::error("this agent was built without DPDK (-DIPATTRIB_WITH_DPDK=OFF)");
     return nullptr;

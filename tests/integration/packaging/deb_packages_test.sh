@@ -112,6 +112,27 @@ grep -q -- "--config" "$work/help.txt" || fail "ipattrib-collector --help printe
 out=$(/usr/bin/ipattrib-agent --config /etc/ipattrib/agent.toml --check-config 2>&1) ||
   fail "installed agent.toml fails --check-config: $out"
 
+# The DPDK backend's module, when this build has one, is installed where the
+# agent looks for it, and the installed agent reads a capture through it.
+if [[ -f $build/lib/ipattrib/ipattrib-capture-dpdk.so ]]; then
+  [[ -f /usr/lib/ipattrib/ipattrib-capture-dpdk.so ]] || fail "/usr/lib/ipattrib/ipattrib-capture-dpdk.so missing"
+  "$build/bin/ipattrib-gen" --out "$work/dpdk.pcap" --requests 10 --seed 2 --config-out "$work/dpdk.toml" \
+    --keys-out "$work/dpdk-keys.tsv" >/dev/null 2>&1 || fail "ipattrib-gen failed"
+  cat >>"$work/dpdk.toml" <<TOML
+
+[capture]
+backend = "dpdk"
+
+[capture.dpdk]
+eal_args = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
+            "--file-prefix=ipattrib-deb-$$", "--vdev=net_pcap0,rx_pcap=$work/dpdk.pcap"]
+mbuf_pool_size = 4095
+TOML
+  /usr/bin/ipattrib-agent --config "$work/dpdk.toml" --events "$work/dpdk.jsonl" 2>"$work/dpdk.stderr" ||
+    fail "the installed agent cannot read through DPDK: $(tail -n 3 "$work/dpdk.stderr")"
+  [[ $(wc -l <"$work/dpdk.jsonl") -eq 10 ]] || fail "the installed agent found $(wc -l <"$work/dpdk.jsonl") of 10 requests through DPDK"
+fi
+
 # --- an operator's config edit survives a reinstall (conffile) ------------------
 echo "# edited by the operator" >>/etc/ipattrib/agent.toml
 dpkg -i "${debs[@]}" >"$work/dpkg-reinstall.log" 2>&1 || fail "reinstall: $(cat "$work/dpkg-reinstall.log")"
@@ -119,7 +140,7 @@ grep -q "edited by the operator" /etc/ipattrib/agent.toml || fail "reinstall ove
 
 # --- purge leaves nothing ------------------------------------------------------
 dpkg --purge "${packages[@]}" >"$work/dpkg-purge.log" 2>&1 || fail "dpkg --purge: $(cat "$work/dpkg-purge.log")"
-for path in /usr/bin/ipattrib-agent /usr/bin/ipattrib-collector /usr/bin/ipattribctl \
+for path in /usr/bin/ipattrib-agent /usr/bin/ipattrib-collector /usr/bin/ipattribctl /usr/lib/ipattrib \
   $unit_dir/ipattrib-agent.service $unit_dir/ipattrib-collector.service /etc/ipattrib /var/lib/ipattrib; do
   [[ -e $path ]] && fail "$path remains after purge"
 done
