@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bench/generator/generation_context.h"
@@ -81,6 +82,32 @@ ConnectionPlan plan_connection(GenerationContext& ctx, Gateway& gateway, std::ui
   return plan;
 }
 
+// Connections that complete their handshake and then stay silent, opened
+// one after another before the traffic (see GeneratorOptions). They draw
+// from a random stream of their own, so the traffic after them is the same
+// whatever their number (only its timestamps move).
+void open_idle_connections(GenerationContext& traffic_ctx, const Gateway& gateway, std::uint64_t seed,
+                           std::uint32_t count) {
+  SeededRandom random(seed ^ 0x1d1e'c0aa'ec71'0a5bULL);
+  GenerationContext ctx{traffic_ctx.pcap,       traffic_ctx.truth,    random,
+                        traffic_ctx.population, traffic_ctx.requests, traffic_ctx.now_us};
+  for (std::uint32_t i = 0; i < count; ++i) {
+    ConnectionPlan plan;
+    plan.peer = HostAddress::v4(10, static_cast<std::uint8_t>(64 + (i >> 16)), static_cast<std::uint8_t>(i >> 8),
+                                static_cast<std::uint8_t>(i));
+    plan.peer_port = 40000;
+    plan.server = gateway.v4[i & 1];
+    plan.server_port = 80;
+    plan.stays_open = true;
+    plan.client_isn = ctx.random.next_u32();
+    plan.server_isn = ctx.random.next_u32();
+    SimulatedConnection connection(plan);
+    while (connection.step(ctx)) {
+    }
+  }
+  traffic_ctx.now_us = ctx.now_us;
+}
+
 Status write_text_file(const std::string& path, const std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return Status::error("cannot create " + path);
@@ -137,6 +164,9 @@ Status generate_capture(const GeneratorOptions& options, GeneratorSummary& summa
   if (!options.config_path.empty() && options.keys_path.empty()) {
     return Status::error("the agent config names the API-key file: give keys_path too");
   }
+  if (options.idle_connections > GeneratorOptions::kMaxIdleConnections) {
+    return Status::error("at most " + std::to_string(GeneratorOptions::kMaxIdleConnections) + " idle connections");
+  }
   SeededRandom random(options.seed);
   TrafficPopulation population(random);
   RequestFactory requests(population, random);
@@ -147,6 +177,7 @@ Status generate_capture(const GeneratorOptions& options, GeneratorSummary& summa
 
   GenerationContext ctx{pcap, truth, random, population, requests, kCaptureStartUs};
   Gateway gateway;
+  open_idle_connections(ctx, gateway, options.seed, options.idle_connections);
   std::uint64_t unplanned = options.requests;
   std::vector<std::unique_ptr<SimulatedConnection>> active;
   active.reserve(kConcurrentConnections);

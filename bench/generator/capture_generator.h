@@ -20,6 +20,12 @@ struct GeneratorOptions {
   std::string keys_path;    // optional: API-key file, "<sha256 hex of key> <account>" per line
   std::uint64_t requests = 100000;
   std::uint64_t seed = 1;
+  // Connections opened (handshake only) before the traffic and left open,
+  // so the agent's flow table holds this many more flows while it reads the
+  // requests: clients 10.64.0.0 + i (a range the traffic never uses), port
+  // 40000, to the gateway's port 80.
+  std::uint32_t idle_connections = 0;
+  static constexpr std::uint32_t kMaxIdleConnections = 1u << 22;  // 10.64.0.0/10
 };
 
 struct GeneratorSummary {

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   app.add_option("--truth", options.truth_path, "ground-truth TSV of every request");
   app.add_option("--requests", options.requests, "number of HTTP requests")->capture_default_str();
   app.add_option("--seed", options.seed, "random seed; the same seed gives identical files")->capture_default_str();
+  app.add_option("--idle-connections", options.idle_connections,
+                 "connections that complete a handshake before the traffic and stay open (flow-table load)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, ipattrib::bench::GeneratorOptions::kMaxIdleConnections));
   auto* keys = app.add_option("--keys-out", options.keys_path, "API-key file for the agent's api_key rule");
   app.add_option("--config-out", options.config_path, "agent TOML config matching the traffic")->needs(keys);
   std::string geo_path;

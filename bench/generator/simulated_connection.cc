@@ -35,7 +35,11 @@ bool SimulatedConnection::step(GenerationContext& ctx) {
     }
     case Phase::kAck:
       send_client_control(ctx, tcp_flag::kAck);
-      phase_ = plan_.requests > 0 ? Phase::kRequests : Phase::kClose1;
+      if (plan_.requests > 0) {
+        phase_ = Phase::kRequests;
+      } else {
+        phase_ = plan_.stays_open ? Phase::kDone : Phase::kClose1;
+      }
       break;
     case Phase::kRequests:
       send_requests(ctx);

@@ -25,6 +25,7 @@ struct ConnectionPlan {
   std::uint16_t server_port = 0;
   SimulatedClient* client = nullptr;  // the end user; nullptr when the peer is the proxy
   std::uint32_t requests = 0;
+  bool stays_open = false;  // with no requests: after the handshake, silence (no FIN)
   LinkTags tags;
   bool ipv6_destination_options = false;
   bool tcp_timestamps = false;

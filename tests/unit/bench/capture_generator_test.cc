@@ -149,6 +149,67 @@ TEST_F(CaptureGeneratorTest, DifferentSeedsGiveDifferentTraffic) {
   EXPECT_NE(read_file(a.truth_path), read_file(b.truth_path));
 }
 
+// TCP flags of each frame (Ethernet + IPv4 without options, as the idle
+// connections are written).
+std::vector<std::uint8_t> ipv4_tcp_flags(const std::string& pcap_path) {
+  char errbuf[PCAP_ERRBUF_SIZE];
+  pcap_t* pcap = pcap_open_offline(pcap_path.c_str(), errbuf);
+  if (pcap == nullptr) return {};
+  std::vector<std::uint8_t> flags;
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  while (pcap_next_ex(pcap, &header, &data) == 1) {
+    flags.push_back(header->caplen > 47 && data[12] == 0x08 && data[13] == 0 ? data[47] : 0xff);
+  }
+  pcap_close(pcap);
+  return flags;
+}
+
+TEST_F(CaptureGeneratorTest, IdleConnectionsAreHandshakesBeforeTheSameTraffic) {
+  GeneratorOptions plain = options("plain", 300, 9);
+  GeneratorOptions loaded = options("loaded", 300, 9);
+  loaded.idle_connections = 40;
+  GeneratorOptions idle = options("idle", 0, 9);
+  idle.idle_connections = 40;
+  GeneratorSummary sp, sl, si;
+  ASSERT_TRUE(generate_capture(plain, sp).is_ok());
+  ASSERT_TRUE(generate_capture(loaded, sl).is_ok());
+  ASSERT_TRUE(generate_capture(idle, si).is_ok());
+
+  // Three packets each: SYN, SYN-ACK, ACK, and never a FIN or RST.
+  EXPECT_EQ(si.packets, 120u);
+  EXPECT_EQ(si.requests, 0u);
+  const std::vector<std::uint8_t> flags = ipv4_tcp_flags(idle.pcap_path);
+  ASSERT_EQ(flags.size(), 120u);
+  for (std::size_t i = 0; i < flags.size(); i += 3) {
+    EXPECT_EQ(flags[i], 0x02) << i;
+    EXPECT_EQ(flags[i + 1], 0x12) << i;
+    EXPECT_EQ(flags[i + 2], 0x10) << i;
+  }
+  // The loaded capture is the idle one followed by the same traffic (moved
+  // in time only): same packets, same requests, same rows but for ts_us.
+  const std::string idle_bytes = read_file(idle.pcap_path);
+  EXPECT_EQ(read_file(loaded.pcap_path).compare(0, idle_bytes.size(), idle_bytes), 0);
+  EXPECT_EQ(sl.packets, sp.packets + si.packets);
+  EXPECT_EQ(sl.bytes, sp.bytes + si.bytes);
+  const std::vector<std::string> plain_rows = read_lines(plain.truth_path);
+  const std::vector<std::string> loaded_rows = read_lines(loaded.truth_path);
+  ASSERT_EQ(plain_rows.size(), loaded_rows.size());
+  for (std::size_t i = 1; i < plain_rows.size(); ++i) {
+    EXPECT_EQ(plain_rows[i].substr(plain_rows[i].find('\t')), loaded_rows[i].substr(loaded_rows[i].find('\t')));
+    EXPECT_GT(std::stoll(loaded_rows[i]), std::stoll(plain_rows[i]));
+  }
+}
+
+TEST_F(CaptureGeneratorTest, MoreIdleConnectionsThanAddressesAreRefused) {
+  GeneratorOptions o = options("many", 10, 1);
+  o.idle_connections = GeneratorOptions::kMaxIdleConnections + 1;
+  GeneratorSummary summary;
+  const Status status = generate_capture(o, summary);
+  EXPECT_FALSE(status.is_ok());
+  EXPECT_NE(status.message().find("idle connections"), std::string::npos) << status.message();
+}
+
 TEST_F(CaptureGeneratorTest, KeyFileAndConfigMatch) {
   const GeneratorOptions o = options("k", 10, 1);
   GeneratorSummary summary;
