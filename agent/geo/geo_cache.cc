@@ -77,8 +77,12 @@ GeoCacheStats GeoCache::stats() const {
 }
 
 void GeoCache::pick_up_generation() {
+  const bool first = !databases_;
   databases_ = resolver_.snapshot();
   generation_ = databases_->generation;
+  // The first time, the sets are still as the zero-filled region made them:
+  // clearing would only commit all their pages at once.
+  if (first) return;
   // Answers (and their as_org views) belong to the old files.
   for (Set& set : std::span<Set>(sets_, set_count_)) {
     std::fill(std::begin(set.flags), std::end(set.flags), std::uint8_t{0});
