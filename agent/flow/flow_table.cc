@@ -91,8 +91,7 @@ FlowTable::FlowTable(const FlowConfig& config, ClientStreamConsumer& consumer)
   // often, for 4 more bytes per flow (bench/RESULTS.md).
   const std::size_t bucket_count = std::bit_ceil(std::max<std::size_t>(2 * config_.max_flows, 16));
   bucket_region_ = HugePageRegion(bucket_count * sizeof(std::uint32_t));
-  buckets_ = static_cast<std::uint32_t*>(bucket_region_.data());
-  std::fill_n(buckets_, bucket_count, kNoFlow);
+  buckets_ = static_cast<std::uint32_t*>(bucket_region_.data());  // zero-filled: every bucket empty
   bucket_mask_ = bucket_count - 1;
   entry_region_ = HugePageRegion(config_.max_flows * sizeof(FlowEntry));
   entries_ = static_cast<FlowEntry*>(entry_region_.data());
@@ -113,7 +112,7 @@ std::size_t FlowTable::hash_of(const IpAddress& a, std::uint16_t a_port, const I
 }
 
 std::uint32_t FlowTable::find(const PacketView& segment, std::size_t bucket, bool& from_client) {
-  std::uint32_t index = buckets_[bucket & bucket_mask_];
+  std::uint32_t index = bucket_head(bucket);
   while (index != kNoFlow) {
     const FlowEndpoints& ep = entry(index).endpoints;
     if (same_endpoint(segment.src, segment.src_port, ep.client_ip, ep.client_port) &&
@@ -156,10 +155,10 @@ std::uint32_t FlowTable::create(const FlowEndpoints& endpoints, std::uint32_t ne
   flow = FlowEntry{};
   flow.endpoints = endpoints;
   flow.next_seq = next_seq;
-  std::uint32_t& bucket =
-      buckets_[hash_of(endpoints.client_ip, endpoints.client_port, endpoints.server_ip, endpoints.server_port)];
-  flow.bucket_next = bucket;
-  bucket = index;
+  const std::size_t bucket =
+      hash_of(endpoints.client_ip, endpoints.client_port, endpoints.server_ip, endpoints.server_port);
+  flow.bucket_next = bucket_head(bucket);
+  set_bucket_head(bucket, index);
   ++active_;
   ++counters_.created;
   flow.last_seen_us = ts_us;
@@ -179,9 +178,14 @@ void FlowTable::close(std::uint32_t index, CloseMode mode) {
   unlink_buffered(index);
   unlink_recent(index);
   const FlowEndpoints& ep = flow.endpoints;
-  std::uint32_t* link = &buckets_[hash_of(ep.client_ip, ep.client_port, ep.server_ip, ep.server_port)];
-  while (*link != index) link = &entry(*link).bucket_next;
-  *link = flow.bucket_next;
+  const std::size_t bucket = hash_of(ep.client_ip, ep.client_port, ep.server_ip, ep.server_port);
+  if (bucket_head(bucket) == index) {
+    set_bucket_head(bucket, flow.bucket_next);
+  } else {
+    std::uint32_t* link = &entry(bucket_head(bucket)).bucket_next;
+    while (*link != index) link = &entry(*link).bucket_next;
+    *link = flow.bucket_next;
+  }
   flow.bucket_next = free_head_;
   free_head_ = index;
   --active_;

@@ -78,7 +78,7 @@ class FlowTable {
   }
   void prefetch_bucket(std::size_t bucket) const { __builtin_prefetch(&buckets_[bucket & bucket_mask_]); }
   void prefetch_entry(std::size_t bucket) const {
-    const std::uint32_t index = buckets_[bucket & bucket_mask_];
+    const std::uint32_t index = bucket_head(bucket);
     if (index == kNoFlow) return;
     // The first 64 bytes of the entry are what a lookup reads; the entry
     // (160 bytes) may straddle a line boundary there.
@@ -150,7 +150,12 @@ class FlowTable {
   HugePageRegion entry_region_;
   HugePageRegion bucket_region_;
   FlowEntry* entries_ = nullptr;
-  std::uint32_t* buckets_ = nullptr;  // heads of hash chains
+  // Heads of hash chains, stored inverted (~index): the zero-filled region
+  // is then all empty buckets (~0 is kNoFlow) without being written at
+  // start, so its pages too are committed only as buckets are first used.
+  std::uint32_t* buckets_ = nullptr;
+  std::uint32_t bucket_head(std::size_t bucket) const { return ~buckets_[bucket & bucket_mask_]; }
+  void set_bucket_head(std::size_t bucket, std::uint32_t index) { buckets_[bucket & bucket_mask_] = ~index; }
   std::size_t bucket_mask_ = 0;       // bucket count (a power of two) - 1
   std::size_t entries_created_ = 0;
   std::uint32_t free_head_ = kNoFlow;
