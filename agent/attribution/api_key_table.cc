@@ -1,8 +1,11 @@
 #include "agent/attribution/api_key_table.h"
 
 #include <algorithm>
+#include <bit>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <iterator>
+#include <system_error>
 
 #include "agent/attribution/id_text.h"
 #include "ipattrib/hex_digit.h"
@@ -44,6 +47,9 @@ bool split_fields(std::string_view line, std::vector<std::string_view>& fields, 
 
 ApiKeyTable ApiKeyTable::parse(std::string_view text, std::vector<LoadError>& errors) {
   ApiKeyTable table;
+  // Sized once for every line (comments too, a bound): no rehash while
+  // loading, which for a large file was most of the table's cost.
+  table.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::vector<std::string_view> fields;
   std::uint32_t line_number = 0;
   while (!text.empty()) {
@@ -86,20 +92,40 @@ ApiKeyTable ApiKeyTable::load(const std::string& path, std::vector<LoadError>& e
     errors.push_back({0, "cannot read API key file"});
     return ApiKeyTable();
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), errors);
+  // A regular file in one read of its size (a stream copy through a
+  // stringbuf was a quarter of the load's time); anything else as a stream.
+  std::error_code error;
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  std::string text;
+  if (!error) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  } else {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (in.bad()) {
+    errors.push_back({0, "cannot read API key file"});
+    return ApiKeyTable();
+  }
+  return parse(text, errors);
 }
 
-bool ApiKeyTable::insert(const Sha256Digest& digest, ApiKeyOwner owner) {
-  if (find(digest) != nullptr) return false;
-  if ((owners_.size() + 1) * 2 > slots_.size()) {
+void ApiKeyTable::reserve(std::size_t keys) {
+  owners_.reserve(keys);
+  const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, 2 * keys));
+  if (slots > slots_.size()) {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(std::max<std::size_t>(16, old.size() * 2), Slot{});
+    slots_.assign(slots, Slot{});
     for (const Slot& slot : old) {
       if (slot.owner != 0) place(slot.digest, slot.owner);
     }
   }
+}
+
+bool ApiKeyTable::insert(const Sha256Digest& digest, ApiKeyOwner owner) {
+  if (find(digest) != nullptr) return false;
+  if ((owners_.size() + 1) * 2 > slots_.size()) reserve(std::max<std::size_t>(8, slots_.size()));
   owners_.push_back(std::move(owner));
   place(digest, static_cast<std::uint32_t>(owners_.size()));
   return true;

@@ -51,6 +51,8 @@ class ApiKeyTable {
     std::memcpy(&h, d.data(), sizeof(h));
     return static_cast<std::size_t>(h) & mask;
   }
+  // Room for `keys` digests at most half full (slots grow to a power of two).
+  void reserve(std::size_t keys);
   // False when the digest is already present.
   bool insert(const Sha256Digest& digest, ApiKeyOwner owner);
   void place(const Sha256Digest& digest, std::uint32_t owner);

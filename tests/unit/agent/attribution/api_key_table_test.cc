@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <thread>
 
 #include "agent/attribution/sha256_hasher.h"
 
@@ -82,6 +86,53 @@ TEST(ApiKeyTableTest, LoadFromFileAndMissingFile) {
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(table.size(), 1u);
   std::remove(path.c_str());
+}
+
+// A file of many keys (sized once, no rehash while loading) finds every key
+// and still reports a duplicate and a bad line with their numbers; a pipe
+// (no size to read up front) loads the same way.
+TEST(ApiKeyTableTest, LargeFileAndPipeLoadEveryKey) {
+  constexpr int kKeys = 20000;
+  std::string text = "# many keys\n";
+  auto hex = [](const Sha256Digest& d) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (std::uint8_t b : d) {
+      out += digits[b >> 4];
+      out += digits[b & 15];
+    }
+    return out;
+  };
+  for (int i = 0; i < kKeys; ++i) text += hex(digest_of("key-" + std::to_string(i))) + " acct-" + std::to_string(i) + "\n";
+  text += hex(digest_of("key-7")) + " again\n";  // line kKeys + 2
+  text += "not-a-digest acct\n";                  // line kKeys + 3
+  const std::string path = ::testing::TempDir() + "/attribution_many_keys.tsv";
+  std::ofstream(path) << text;
+  std::vector<ApiKeyTable::LoadError> errors;
+  const ApiKeyTable table = ApiKeyTable::load(path, errors);
+  EXPECT_EQ(table.size(), static_cast<std::size_t>(kKeys));
+  for (int i = 0; i < kKeys; i += 997) {
+    const ApiKeyOwner* owner = table.find(digest_of("key-" + std::to_string(i)));
+    ASSERT_NE(owner, nullptr) << i;
+    EXPECT_EQ(owner->account, "acct-" + std::to_string(i));
+  }
+  EXPECT_EQ(table.find(digest_of("key-" + std::to_string(kKeys))), nullptr);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].line, static_cast<std::uint32_t>(kKeys + 2));
+  EXPECT_EQ(errors[1].line, static_cast<std::uint32_t>(kKeys + 3));
+
+  // The same text through a FIFO.
+  const std::string fifo = ::testing::TempDir() + "/attribution_keys.fifo";
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << text; });
+  errors.clear();
+  const ApiKeyTable piped = ApiKeyTable::load(fifo, errors);
+  writer.join();
+  EXPECT_EQ(piped.size(), static_cast<std::size_t>(kKeys));
+  EXPECT_EQ(errors.size(), 2u);
+  std::remove(path.c_str());
+  std::remove(fifo.c_str());
 }
 
 }  // namespace
