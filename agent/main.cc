@@ -62,6 +62,10 @@ int run_agent(const AgentOptions& options) {
   AgentConfig config = default_agent_config();
   if (!build_config(options, config)) return 1;
   if (options.check_config) {
+    if (Status s = check_packet_source(config.capture); !s) {
+      spdlog::error("capture: {}", s.message());
+      return 1;
+    }
     std::printf("%s: ok\n", options.config_path.empty() ? "command line" : options.config_path.c_str());
     return 0;
   }

@@ -51,15 +51,29 @@ std::string dpdk_module_path() {
   return (bin.parent_path() / "lib" / "ipattrib" / "ipattrib-capture-dpdk.so").string();
 }
 
-std::unique_ptr<PacketSource> open_dpdk_module_source(const CaptureConfig& config, Status& status) {
+namespace {
+
+const LoadedModule& loaded_module() {
   static std::once_flag once;
   static LoadedModule module;
   std::call_once(once, [] { module = load_module(); });
+  return module;
+}
+
+}  // namespace
+
+std::unique_ptr<PacketSource> open_dpdk_module_source(const CaptureConfig& config, Status& status) {
+  const LoadedModule& module = loaded_module();
   if (module.interface == nullptr) {
     status = Status::error(module.error);
     return nullptr;
   }
   return std::unique_ptr<PacketSource>(module.interface->open_source(config, status));
+}
+
+Status check_dpdk_module() {
+  const LoadedModule& module = loaded_module();
+  return module.interface != nullptr ? Status::ok() : Status::error(module.error);
 }
 
 }  // namespace ipattrib::agent

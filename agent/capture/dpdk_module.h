@@ -42,4 +42,8 @@ std::string dpdk_module_path();
 // module is missing, from another build, or the port cannot be opened.
 std::unique_ptr<PacketSource> open_dpdk_module_source(const CaptureConfig& config, Status& status);
 
+// Loads the module without opening anything (--check-config): ok, or why
+// open_dpdk_module_source would fail before reaching the port.
+Status check_dpdk_module();
+
 }  // namespace ipattrib::agent

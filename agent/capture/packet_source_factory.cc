@@ -49,6 +49,17 @@ std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, St
   return open_pcap_live(config, status);
 }
 
+Status check_packet_source(const CaptureConfig& config) {
+#ifdef IPATTRIB_WITH_DPDK
+  if (config.backend == CaptureBackend::kDpdk && config.read_file.empty() && config.interface.empty()) {
+    return check_dpdk_module();
+  }
+#else
+  (void)config;  // parse_capture_config refused backend = "dpdk" already
+#endif
+  return Status::ok();
+}
+
 std::string capture_description(const CaptureConfig& config) {
   if (!config.read_file.empty()) return "file " + config.read_file;
   if (!config.interface.empty()) return "interface " + config.interface;

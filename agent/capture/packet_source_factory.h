@@ -20,6 +20,10 @@ namespace ipattrib::agent {
 // cannot be opened.
 std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, Status& status);
 
+// What can be checked of the source without opening it (--check-config):
+// with backend = "dpdk", that this agent's DPDK module loads.
+Status check_packet_source(const CaptureConfig& config);
+
 // What open_packet_source reads, for the log: "file F", "interface I" or
 // "DPDK port P".
 std::string capture_description(const CaptureConfig& config);

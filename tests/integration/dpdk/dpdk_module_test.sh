@@ -4,7 +4,8 @@
 #   - an agent reading a pcap file never maps a DPDK library;
 #   - an agent with backend = "dpdk" maps the module and DPDK, and reads;
 #   - an agent copied without its lib/ipattrib directory, or beside a file
-#     that is not the module, exits non-zero with an error naming the module.
+#     that is not the module, exits non-zero with an error naming the module,
+#     and --check-config (the unit's ExecStartPre) fails the same way.
 #
 #   dpdk_module_test.sh GEN_BIN AGENT_BIN WORK_DIR
 set -euo pipefail
@@ -37,6 +38,7 @@ eal_args = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256
             "--file-prefix=ipattrib-dpdk-module-$$", "--vdev=net_pcap0,rx_pcap=$PWD/small.pcap"]
 mbuf_pool_size = 4095
 TOML
+"$agent" --config dpdk.toml --check-config > check.out 2>&1 || fail "--check-config of the DPDK config: $(cat check.out)"
 LD_DEBUG=files "$agent" --config dpdk.toml --events dpdk.jsonl 2> dpdk.stderr ||
   fail "the DPDK agent failed: $(grep -v 'file=\|calling\|^ *[0-9]*: *$' dpdk.stderr | tail -n 5)"
 grep -q 'file=.*ipattrib-capture-dpdk.so' dpdk.stderr || fail "the DPDK agent did not load the module"
@@ -47,6 +49,11 @@ grep -q 'file=.*librte_ethdev' dpdk.stderr || fail "the DPDK agent did not load 
 # An agent whose lib/ipattrib is missing, then holds a file that is no module.
 mkdir -p alone/bin
 cp "$agent" alone/bin/ipattrib-agent
+# --check-config (the unit's ExecStartPre) already says so.
+rc=0
+alone/bin/ipattrib-agent --config dpdk.toml --check-config > check-missing.out 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "--check-config passed without the module"
+grep -q "cannot load the DPDK capture module" check-missing.out || fail "--check-config printed: $(cat check-missing.out)"
 rc=0
 alone/bin/ipattrib-agent --config dpdk.toml --events alone.jsonl 2> missing.stderr || rc=$?
 [ "$rc" != 0 ] || fail "an agent without its module exited 0"
