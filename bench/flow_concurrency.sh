@@ -29,25 +29,11 @@ runs=${RUNS:-3}
 max_flows=1100000
 export TZ=UTC
 
-find_binary() { find "$build" -maxdepth 3 -name "$1" -type f -perm -u+x 2>/dev/null | sort | head -n 1; }
-if [ -z "$(find_binary ipattrib-agent)" ] || [ -z "$(find_binary ipattrib-gen)" ]; then
-  echo "bench: building ipattrib-agent, ipattrib-gen in $build (Release) ..."
-  [ -f "$build/CMakeCache.txt" ] ||
-    cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DIPATTRIB_BUILD_TESTS=OFF > /dev/null
-  cmake --build "$build" -j "${JOBS:-2}" --target ipattrib-agent ipattrib-gen > /dev/null
-fi
+source "$repo/bench/bench_common.sh"
+bench_binaries ipattrib-agent ipattrib-gen
 gen=$(find_binary ipattrib-gen)
 agent=$(find_binary ipattrib-agent)
-time_bin=/usr/bin/time
-[ -x "$time_bin" ] || { echo "bench: /usr/bin/time missing (Debian package 'time'; scripts/setup.sh)" >&2; exit 1; }
-
-if [ -n "${WORK_DIR:-}" ]; then
-  work=$WORK_DIR
-  mkdir -p "$work"
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/ipattrib-flows.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
+bench_work_dir ipattrib-flows
 
 # run NAME FILE: RUNS timed agent runs; "wall_s rss_kb" per run in NAME.runs,
 # the last run's stderr (with its final stats line) in NAME.err.

@@ -15,8 +15,7 @@ build=$(realpath "${1:-$repo/build/release}")
 requests=${REQUESTS:-300000}
 seed=${SEED:-1}
 runs=${RUNS:-3}
-# find_binary NAME: the program in the build tree (its folder depends on where the target is defined)
-find_binary() { find "$build" -maxdepth 3 -name "$1" -type f -perm -u+x 2>/dev/null | sort | head -n 1; }
+source "$repo/bench/bench_common.sh"  # find_binary, bench_work_dir
 gen=$(find_binary ipattrib-gen)
 agent=$(find_binary ipattrib-agent)
 
@@ -25,16 +24,7 @@ agent=$(find_binary ipattrib-agent)
   exit 1
 }
 command -v tcpdump >/dev/null || { echo "offline_throughput: tcpdump not installed (scripts/setup.sh)" >&2; exit 1; }
-time_bin=/usr/bin/time
-[ -x "$time_bin" ] || { time_bin=""; echo "offline_throughput: /usr/bin/time missing, peak RSS not measured" >&2; }
-
-if [ -n "${WORK_DIR:-}" ]; then
-  work=$WORK_DIR
-  mkdir -p "$work"
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/ipattrib-throughput.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
+bench_work_dir ipattrib-throughput
 
 export TZ=UTC  # glibc checks the zone per packet otherwise, which doubles tcpdump's time
 
@@ -58,14 +48,10 @@ run() {
   shift
   : > "$work/$name.runs"
   for _ in $(seq "$runs"); do
-    local start end rss="-"
+    local start end rss
     start=$(date +%s.%N)
-    if [ -n "$time_bin" ]; then
-      "$time_bin" -o "$work/$name.rss" -f %M "$@" > /dev/null 2> "$work/$name.stderr"
-      rss=$(tail -n 1 "$work/$name.rss")
-    else
-      "$@" > /dev/null 2> "$work/$name.stderr"
-    fi
+    "$time_bin" -o "$work/$name.rss" -f %M "$@" > /dev/null 2> "$work/$name.stderr"
+    rss=$(tail -n 1 "$work/$name.rss")
     end=$(date +%s.%N)
     awk -v s="$start" -v e="$end" -v r="$rss" 'BEGIN { printf "%.6f %s\n", e - s, r }' >> "$work/$name.runs"
   done

@@ -30,28 +30,12 @@ eal_args=${DPDK_EAL_ARGS:-'"--no-huge", "--no-pci", "--no-shconf", "-m", "512", 
 export TZ=UTC  # glibc re-checks the zone per packet otherwise (tcpdump, httpry)
 
 # --- binaries -------------------------------------------------------------
-find_binary() { find "$build" -maxdepth 3 -name "$1" -type f -perm -u+x 2>/dev/null | sort | head -n 1; }
-if [ -z "$(find_binary ipattrib-agent)" ] || [ -z "$(find_binary ipattrib-gen)" ] ||
-   [ -z "$(find_binary pcap_read_loop)" ]; then
-  echo "bench: building ipattrib-agent, ipattrib-gen, pcap_read_loop in $build (Release) ..."
-  [ -f "$build/CMakeCache.txt" ] ||
-    cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DIPATTRIB_BUILD_TESTS=OFF > /dev/null
-  cmake --build "$build" -j "${JOBS:-2}" --target ipattrib-agent ipattrib-gen pcap_read_loop > /dev/null
-fi
-build=$(realpath "$build")
+source "$repo/bench/bench_common.sh"
+bench_binaries ipattrib-agent ipattrib-gen pcap_read_loop
 gen=$(find_binary ipattrib-gen)
 agent=$(find_binary ipattrib-agent)
 bare=$(find_binary pcap_read_loop)
-time_bin=/usr/bin/time
-[ -x "$time_bin" ] || { echo "bench: /usr/bin/time missing (Debian package 'time'; scripts/setup.sh)" >&2; exit 1; }
-
-if [ -n "${WORK_DIR:-}" ]; then
-  work=$WORK_DIR
-  mkdir -p "$work"
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/ipattrib-bench.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
+bench_work_dir ipattrib-bench
 
 # --- the capture ----------------------------------------------------------
 echo "bench: generating $requests requests (seed $seed) in $work ..."

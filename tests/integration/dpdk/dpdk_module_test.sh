@@ -9,6 +9,7 @@
 #
 #   dpdk_module_test.sh GEN_BIN AGENT_BIN WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/dpdk_test_config.sh"
 
 gen=$(realpath "$1") agent=$(realpath "$2") work=$3
 
@@ -28,16 +29,7 @@ if grep -E 'file=.*(librte_|ipattrib-capture-dpdk)' pcap.stderr > /dev/null; the
 fi
 
 cp gen.toml dpdk.toml
-cat >> dpdk.toml <<TOML
-
-[capture]
-backend = "dpdk"
-
-[capture.dpdk]
-eal_args = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
-            "--file-prefix=ipattrib-dpdk-module-$$", "--vdev=net_pcap0,rx_pcap=$PWD/small.pcap"]
-mbuf_pool_size = 4095
-TOML
+append_dpdk_config dpdk.toml ipattrib-dpdk-module "net_pcap0,rx_pcap=$PWD/small.pcap"
 "$agent" --config dpdk.toml --check-config > check.out 2>&1 || fail "--check-config of the DPDK config: $(cat check.out)"
 LD_DEBUG=files "$agent" --config dpdk.toml --events dpdk.jsonl 2> dpdk.stderr ||
   fail "the DPDK agent failed: $(grep -v 'file=\|calling\|^ *[0-9]*: *$' dpdk.stderr | tail -n 5)"

@@ -8,6 +8,7 @@
 #
 #   dpdk_pcap_equivalence_test.sh GEN_BIN AGENT_BIN COMPARE_BIN WORK_DIR [REQUESTS]
 set -euo pipefail
+source "$(dirname "$0")/dpdk_test_config.sh"
 
 gen=$(realpath "$1") agent=$(realpath "$2") compare=$(realpath "$3") work=$4
 requests=${5:-20000}
@@ -20,18 +21,8 @@ cd "$work"
   --config-out gen.toml --keys-out api-keys.tsv
 
 cp gen.toml dpdk.toml
-cat >> dpdk.toml <<TOML
-
-[capture]
-backend = "dpdk"
-
-[capture.dpdk]
-eal_args = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
-            "--file-prefix=ipattrib-dpdk-test-$$", "--vdev=net_pcap0,rx_pcap=$PWD/gen.pcap"]
-port = "net_pcap0"
-mbuf_pool_size = 4095
-rx_ring_size = 1024
-TOML
+append_dpdk_config dpdk.toml ipattrib-dpdk-test "net_pcap0,rx_pcap=$PWD/gen.pcap"
+printf 'port = "net_pcap0"\nrx_ring_size = 1024\n' >> dpdk.toml
 
 if ! "$agent" --config dpdk.toml --check-config; then
   echo "FAIL: the agent rejects $work/dpdk.toml" >&2

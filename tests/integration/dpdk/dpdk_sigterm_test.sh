@@ -5,6 +5,7 @@
 #
 #   dpdk_sigterm_test.sh GEN_BIN AGENT_BIN WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/dpdk_test_config.sh"
 
 gen=$(realpath "$1") agent=$(realpath "$2") work=$3
 
@@ -13,17 +14,7 @@ mkdir -p "$work"
 cd "$work"
 
 "$gen" --out small.pcap --requests 50 --seed 3 --config-out gen.toml --keys-out api-keys.tsv
-cat >> gen.toml <<TOML
-
-[capture]
-backend = "dpdk"
-
-[capture.dpdk]
-eal_args = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
-            "--file-prefix=ipattrib-dpdk-sigterm-$$",
-            "--vdev=net_pcap0,rx_pcap=$PWD/small.pcap,infinite_rx=1"]
-mbuf_pool_size = 4095
-TOML
+append_dpdk_config gen.toml ipattrib-dpdk-sigterm "net_pcap0,rx_pcap=$PWD/small.pcap,infinite_rx=1"
 
 "$agent" --config gen.toml --events events.jsonl 2> agent.stderr &
 pid=$!

@@ -118,16 +118,8 @@ if [[ -f $build/lib/ipattrib/ipattrib-capture-dpdk.so ]]; then
   [[ -f /usr/lib/ipattrib/ipattrib-capture-dpdk.so ]] || fail "/usr/lib/ipattrib/ipattrib-capture-dpdk.so missing"
   "$build/bin/ipattrib-gen" --out "$work/dpdk.pcap" --requests 10 --seed 2 --config-out "$work/dpdk.toml" \
     --keys-out "$work/dpdk-keys.tsv" >/dev/null 2>&1 || fail "ipattrib-gen failed"
-  cat >>"$work/dpdk.toml" <<TOML
-
-[capture]
-backend = "dpdk"
-
-[capture.dpdk]
-eal_args = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
-            "--file-prefix=ipattrib-deb-$$", "--vdev=net_pcap0,rx_pcap=$work/dpdk.pcap"]
-mbuf_pool_size = 4095
-TOML
+  source "$(dirname "$0")/../dpdk/dpdk_test_config.sh"
+  append_dpdk_config "$work/dpdk.toml" ipattrib-deb "net_pcap0,rx_pcap=$work/dpdk.pcap"
   /usr/bin/ipattrib-agent --config "$work/dpdk.toml" --events "$work/dpdk.jsonl" 2>"$work/dpdk.stderr" ||
     fail "the installed agent cannot read through DPDK: $(tail -n 3 "$work/dpdk.stderr")"
   [[ $(wc -l <"$work/dpdk.jsonl") -eq 10 ]] || fail "the installed agent found $(wc -l <"$work/dpdk.jsonl") of 10 requests through DPDK"
