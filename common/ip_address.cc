@@ -8,8 +8,6 @@
 namespace ipattrib {
 namespace {
 
-constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 // Dotted-quad IPv4 exactly as glibc's inet_pton(AF_INET) reads the
 // NUL-terminated copy parse() used to hand it: four decimal octets of at
 // most 255, no leading zeros, nothing else; a NUL ends the text as it did
@@ -53,25 +51,10 @@ bool top_bits_zero(std::uint64_t x, int bits) {
 
 }  // namespace
 
-IpAddress IpAddress::from_v4_bytes(const std::uint8_t* four_bytes) {
-  IpAddress a;
-  a.family_ = Family::kV4;
-  std::memcpy(a.bytes_.data(), kV4MappedPrefix.data(), kV4MappedPrefix.size());
-  std::memcpy(a.bytes_.data() + 12, four_bytes, 4);
-  return a;
-}
-
 IpAddress IpAddress::from_v4(std::uint32_t host_order) {
   const std::uint8_t b[4] = {static_cast<std::uint8_t>(host_order >> 24), static_cast<std::uint8_t>(host_order >> 16),
                              static_cast<std::uint8_t>(host_order >> 8), static_cast<std::uint8_t>(host_order)};
   return from_v4_bytes(b);
-}
-
-IpAddress IpAddress::from_v6_bytes(const std::uint8_t* sixteen_bytes) {
-  IpAddress a;
-  a.family_ = Family::kV6;
-  std::memcpy(a.bytes_.data(), sixteen_bytes, 16);
-  return a;
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {

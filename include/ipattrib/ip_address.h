@@ -7,6 +7,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,9 +21,22 @@ class IpAddress {
   static constexpr std::size_t kMaxTextLength = 46;
 
   IpAddress() = default;  // unset: neither v4 nor v6
-  static IpAddress from_v4_bytes(const std::uint8_t* four_bytes);
+  // Inline: the decoder builds two per packet.
+  static IpAddress from_v4_bytes(const std::uint8_t* four_bytes) {
+    IpAddress a;
+    a.family_ = Family::kV4;
+    a.bytes_[10] = 0xff;  // ::ffff:a.b.c.d
+    a.bytes_[11] = 0xff;
+    std::memcpy(a.bytes_.data() + 12, four_bytes, 4);
+    return a;
+  }
   static IpAddress from_v4(std::uint32_t host_order);
-  static IpAddress from_v6_bytes(const std::uint8_t* sixteen_bytes);
+  static IpAddress from_v6_bytes(const std::uint8_t* sixteen_bytes) {
+    IpAddress a;
+    a.family_ = Family::kV6;
+    std::memcpy(a.bytes_.data(), sixteen_bytes, 16);
+    return a;
+  }
   // Accepts dotted IPv4, textual IPv6 (also "[v6]"), no port, no zone.
   // Does not allocate.
   static std::optional<IpAddress> parse(std::string_view text);
