@@ -363,15 +363,22 @@ TEST_F(PcapFileReaderTest, ReadAheadThreadStartsAtTheFirstRead) {
   auto threads = [] {
     return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator{});
   };
-  const fs::path file = write("lazy.pcap", test::pcap_bytes(five_records(false, false)));
+  // Many more 64-byte chunks than the thread's buffers, read one frame at a
+  // time: when the threads are counted the thread is waiting for buffer room,
+  // not done with the file (a file it could read to the end in one go made
+  // it exit before the count, now and then).
+  PcapFileSpec spec = five_records(false, false);
+  const std::vector<test::PcapRecordSpec> five = spec.records;
+  for (int i = 0; i < 20; ++i) spec.records.insert(spec.records.end(), five.begin(), five.end());
+  const fs::path file = write("lazy.pcap", test::pcap_bytes(spec));
   PcapFileReadOptions options;
-  options.read_chunk_bytes = 64;  // several chunks
+  options.read_chunk_bytes = 64;
   const auto before = threads();
   std::string why_not;
   auto source = open_pcap_file_reader(file.string(), "", why_not, options);
   ASSERT_TRUE(source) << why_not;
   EXPECT_EQ(threads(), before) << "no thread at open";
-  std::vector<RawFrame> burst(8);
+  std::vector<RawFrame> burst(1);
   ReadStatus status = ReadStatus::kFrames;
   EXPECT_GT(source->read_burst(burst, status), 0u);
   EXPECT_EQ(threads(), before + 1) << "the read-ahead thread, from the first read on";
