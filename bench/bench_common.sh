@@ -5,6 +5,9 @@
 #   Release, tests off, if it is not configured yet) when any is missing,
 #   then sets build to its real path.
 # find_binary NAME: the path of a built binary in $build.
+# median_s NAME [FIELD]: the median of field FIELD (default 1, wall seconds)
+#   over the lines of $work/NAME.runs.
+# peak_mb NAME: the largest field 2 (peak RSS, KB) of $work/NAME.runs, in MB.
 # bench_work_dir PREFIX: sets work to $WORK_DIR (kept) or a temporary
 #   directory removed at exit; checks /usr/bin/time, which every benchmark
 #   uses for peak RSS, and sets time_bin.
@@ -21,6 +24,9 @@ bench_binaries() {
   fi
   build=$(realpath "$build")
 }
+
+median_s() { cut -d' ' -f"${2:-1}" "$work/$1.runs" | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+peak_mb() { cut -d' ' -f2 "$work/$1.runs" | sort -n | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }
 
 bench_work_dir() {
   time_bin=/usr/bin/time

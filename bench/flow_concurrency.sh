@@ -50,8 +50,6 @@ run() {
       >> "$work/$name.runs"
   done
 }
-median_s() { cut -d' ' -f1 "$work/$1.runs" | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-peak_mb() { cut -d' ' -f2 "$work/$1.runs" | sort -n | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }
 stat_of() { grep 'stats:' "$work/$1.err" | tail -n 1 | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
 packets_of() { sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/$1.gen"; }
 

@@ -42,17 +42,6 @@ LoadedModule load_module() {
   return {module, {}};
 }
 
-}  // namespace
-
-std::string dpdk_module_path() {
-  std::error_code error;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  const std::filesystem::path bin = error ? std::filesystem::path(".") : exe.parent_path();
-  return (bin.parent_path() / "lib" / "ipattrib" / "ipattrib-capture-dpdk.so").string();
-}
-
-namespace {
-
 const LoadedModule& loaded_module() {
   static std::once_flag once;
   static LoadedModule module;
@@ -61,6 +50,13 @@ const LoadedModule& loaded_module() {
 }
 
 }  // namespace
+
+std::string dpdk_module_path() {
+  std::error_code error;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::filesystem::path bin = error ? std::filesystem::path(".") : exe.parent_path();
+  return (bin.parent_path() / "lib" / "ipattrib" / "ipattrib-capture-dpdk.so").string();
+}
 
 std::unique_ptr<PacketSource> open_dpdk_module_source(const CaptureConfig& config, Status& status) {
   const LoadedModule& module = loaded_module();

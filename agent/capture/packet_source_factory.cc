@@ -33,11 +33,16 @@ std::unique_ptr<PacketSource> open_capture_file(const CaptureConfig& config, Sta
   return open_pcap_file(config.read_file, config.filter, status);
 }
 
+// backend = "dpdk" reads the port unless the command line named a file or
+// an interface (--read / --interface mean libpcap, whatever the backend).
+bool reads_dpdk_port(const CaptureConfig& config) {
+  return config.backend == CaptureBackend::kDpdk && config.read_file.empty() && config.interface.empty();
+}
+
 }  // namespace
 
 std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, Status& status) {
-  // --read / --interface on the command line mean libpcap, whatever the backend.
-  if (config.backend == CaptureBackend::kDpdk && config.read_file.empty() && config.interface.empty()) {
+  if (reads_dpdk_port(config)) {
 #ifdef IPATTRIB_WITH_DPDK
     return open_dpdk_module_source(config, status);
 #else
@@ -51,9 +56,7 @@ std::unique_ptr<PacketSource> open_packet_source(const CaptureConfig& config, St
 
 Status check_packet_source(const CaptureConfig& config) {
 #ifdef IPATTRIB_WITH_DPDK
-  if (config.backend == CaptureBackend::kDpdk && config.read_file.empty() && config.interface.empty()) {
-    return check_dpdk_module();
-  }
+  if (reads_dpdk_port(config)) return check_dpdk_module();
 #else
   (void)config;  // parse_capture_config refused backend = "dpdk" already
 #endif
